@@ -6,7 +6,9 @@ import logging
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -53,3 +55,26 @@ def healthz(request: HttpRequest) -> JsonResponse:
     else:
         status, code = "ok", 200
     return JsonResponse({"status": status, "checks": checks}, status=code)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/") or request.path.startswith("/open311/")
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """API paths answer in the one error shape; pages get the HTML page."""
+    if _wants_json(request):
+        body = {"code": "not_found", "message": _("Not found."), "extra": {}}
+        return JsonResponse(body, status=404)
+    return render(request, "404.html", status=404)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    if _wants_json(request):
+        body = {
+            "code": "server_error",
+            "message": _("An unexpected error occurred; it has been logged."),
+            "extra": {"request_id": getattr(request, "request_id", "")},
+        }
+        return JsonResponse(body, status=500)
+    return render(request, "500.html", {"request_id": getattr(request, "request_id", "")}, status=500)

@@ -117,10 +117,10 @@ def area_create(
     try:
         with transaction.atomic():
             if parent is None:
-                area = Area.add_root(name=name, code=code, level=level)
+                area = Area.objects.add_root({"name": name, "code": code, "level": level})
             else:
                 parent.refresh_from_db()
-                area = parent.add_child(name=name, code=code, level=level)
+                area = Area.objects.add_child(parent, {"name": name, "code": code, "level": level})
     except IntegrityError as exc:
         raise Conflict(_("The area could not be added: %(e)s") % {"e": exc}) from exc
     audit.record(area, verb="created", actor=actor, after=audit.snapshot(area, _AREA_FIELDS))
@@ -178,7 +178,7 @@ def _recode_subtree(area: Area, new_code: str) -> None:
 
 def _move_node(area: Area, new_parent: Area) -> None:
     old_path = area.path
-    area.move(new_parent, pos="last-child")
+    Area.objects.move(area, new_parent, pos="last-child")
     area.refresh_from_db()
     hooks.path_moved(old_path, area.path)
 
@@ -204,9 +204,9 @@ def area_move(*, area: Area, new_parent: Area, actor: Actor, code: str | None = 
         )
     if not new_parent.is_active:
         raise ValidationFailed(_("Merged areas take no new children."), code="area_retired")
-    if area.get_parent().pk == new_parent.pk:  # type: ignore[union-attr]
+    if Area.objects.get_parent(area).pk == new_parent.pk:  # type: ignore[union-attr]
         return area
-    before = audit.snapshot(area, _AREA_FIELDS) | {"parent": area.get_parent().pk}  # type: ignore[union-attr]
+    before = audit.snapshot(area, _AREA_FIELDS) | {"parent": Area.objects.get_parent(area).pk}  # type: ignore[union-attr]
     new_code = (code or "").strip()
     if new_code:
         _check_code(area.level, new_code, new_parent, exclude_pk=area.pk)
@@ -252,7 +252,7 @@ def area_merge(*, source: Area, target: Area, actor: Actor, note: str = "") -> A
         raise ValidationFailed(_("Both areas must be active."), code="area_retired")
     before_source = audit.snapshot(source, _AREA_FIELDS)
     moved = []
-    for child in list(source.get_children().order_by("code")):
+    for child in list(Area.objects.get_children(source).order_by("code")):
         old_code = child.code
         _move_node(child, target)
         target.refresh_from_db()

@@ -144,7 +144,7 @@ class AreaAdmin(GuardedModelAdminMixin, TreeAdmin):
             target = Area.objects.get(pk=int(request.POST["target"]))
         except (KeyError, ValueError, Area.DoesNotExist):
             return HttpResponseBadRequest("Invalid form data provided")
-        new_parent = target if request.POST.get("relation") == "child" else target.get_parent()
+        new_parent = target if request.POST.get("relation") == "child" else Area.objects.get_parent(target)
         if new_parent is None:
             messages.error(request, _("A city cannot be moved."))
             return HttpResponseBadRequest("invalid move")
