@@ -40,7 +40,7 @@ else:
         )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -181,6 +181,8 @@ STORAGES = {
     },
 }
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Without the manifest (DEBUG, tests) WhiteNoise serves straight from the finders.
+WHITENOISE_USE_FINDERS = STORAGES["staticfiles"]["BACKEND"].startswith("django.")
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
@@ -194,7 +196,9 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 315
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("TRUST_X_FORWARDED_PROTO", default=False) else None
+    ("HTTP_X_FORWARDED_PROTO", "https")
+    if env.bool("TRUST_X_FORWARDED_PROTO", default=False)
+    else None
 )
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_HTTPONLY = True
@@ -267,7 +271,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 LOG_FORMAT = env.str("LOG_FORMAT", default="console" if DEBUG else "json")
 if LOG_FORMAT not in ("json", "console"):
     raise EnvError('Environment variable "LOG_FORMAT" invalid: use json or console')
-LOG_LEVEL = env.log_level("LOG_LEVEL", default="INFO")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise EnvError('Environment variable "LOG_LEVEL" invalid: use DEBUG, INFO, WARNING or ERROR')
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

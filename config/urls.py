@@ -2,7 +2,7 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -14,7 +14,7 @@ router = DefaultRouter(trailing_slash=True)
 router.register("areas", governance_apis.AreaViewSet, basename="area")
 router.register("departments", governance_apis.DepartmentViewSet, basename="department")
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("me/", governance_apis.MeView.as_view(), name="me"),
     path("", include(router.urls)),
 ]

@@ -83,7 +83,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         assert isinstance(exc, drf.APIException)
         code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
         message = str(exc.detail) if not isinstance(exc.detail, list | dict) else str(exc)
-        if isinstance(exc, drf.Throttled) and exc.wait is not None:
-            extra["retry_after_seconds"] = int(exc.wait)
+        wait = getattr(exc, "wait", None)
+        if isinstance(exc, drf.Throttled) and wait is not None:
+            extra["retry_after_seconds"] = int(wait)
     response.data = {"code": code, "message": message, "extra": extra}
     return response

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from core.models import AuditEntry
+from core.types import Actor, User
 
 
 def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
@@ -25,7 +25,7 @@ def record(
     obj: models.Model,
     *,
     verb: str,
-    actor: AbstractBaseUser | AnonymousUser | None,
+    actor: Actor,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     note: str = "",
@@ -35,7 +35,7 @@ def record(
         content_type=ContentType.objects.get_for_model(obj, for_concrete_model=True),
         object_id=obj.pk,
         verb=verb,
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=actor if isinstance(actor, User) else None,
         before=before or {},
         after=after or {},
         note=note,

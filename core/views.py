@@ -77,4 +77,6 @@ def handler500(request: HttpRequest) -> HttpResponse:
             "extra": {"request_id": getattr(request, "request_id", "")},
         }
         return JsonResponse(body, status=500)
-    return render(request, "500.html", {"request_id": getattr(request, "request_id", "")}, status=500)
+    return render(
+        request, "500.html", {"request_id": getattr(request, "request_id", "")}, status=500
+    )

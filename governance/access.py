@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils.translation import gettext as _
 
 from core.errors import AccessDenied, NotFound
+from core.types import AnyUser
 from governance.models import Area, Department, Post
 from governance.selectors import area_list, department_list, user_scope
 
 
-def access_area(
-    user: AbstractBaseUser | AnonymousUser, area_id: int | str, *, for_write: bool = False
-) -> Area:
+def access_area(user: AnyUser, area_id: int | str, *, for_write: bool = False) -> Area:
     try:
         area = area_list(user=user).get(pk=int(area_id))
     except (Area.DoesNotExist, ValueError, TypeError):
@@ -23,7 +21,7 @@ def access_area(
 
 
 def access_department(
-    user: AbstractBaseUser | AnonymousUser, department_id: int | str, *, for_write: bool = False
+    user: AnyUser, department_id: int | str, *, for_write: bool = False
 ) -> Department:
     try:
         department = department_list(user=user).get(pk=int(department_id))
@@ -34,7 +32,7 @@ def access_department(
     return department
 
 
-def ensure_can_manage_area(user: AbstractBaseUser | AnonymousUser | None, area: Area) -> None:
+def ensure_can_manage_area(user: AnyUser | None, area: Area) -> None:
     """Raise unless ``user`` may change ``area`` and what hangs under it.
 
     ``None`` is the system itself (management commands, migrations).
@@ -49,7 +47,7 @@ def ensure_can_manage_area(user: AbstractBaseUser | AnonymousUser | None, area: 
 
 
 def ensure_can_grant_post(
-    user: AbstractBaseUser | AnonymousUser | None,
+    user: AnyUser | None,
     *,
     area: Area | None,
     department: Department | None,
@@ -59,7 +57,7 @@ def ensure_can_grant_post(
     if department is not None:
         # A department head staffs their own department.
         is_head = Post.objects.filter(
-            user_id=user.pk, active=True, role="department_head", department=department
+            user_id=int(user.pk or 0), active=True, role="department_head", department=department
         ).exists()
         if is_head:
             return

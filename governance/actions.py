@@ -8,13 +8,14 @@ admin, the API and commands cannot drift apart.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
+from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import audit
 from core.errors import AccessDenied, Conflict, ValidationFailed
+from core.types import Actor, User
 from governance import hooks
 from governance.access import ensure_can_grant_post, ensure_can_manage_area
 from governance.codes import code_errors
@@ -30,8 +31,6 @@ from governance.models import (
     Role,
 )
 from governance.selectors import forget_scope
-
-Actor = AbstractBaseUser | AnonymousUser | None
 
 _AREA_FIELDS = ["name", "code", "level", "is_active", "merged_into", "retired_at"]
 #: Digits of an area's code that its descendants' codes repeat.
@@ -55,8 +54,12 @@ def _clean_name(name: str, field: str = "name") -> str:
     return name
 
 
-def _check_code(level: str, code: str, parent: Area | None, *, exclude_pk: int | None = None) -> None:
-    errors = code_errors(level, code, parent.level if parent else None, parent.code if parent else None)
+def _check_code(
+    level: str, code: str, parent: Area | None, *, exclude_pk: int | None = None
+) -> None:
+    errors = code_errors(
+        level, code, parent.level if parent else None, parent.code if parent else None
+    )
     if errors:
         raise ValidationFailed(extra={"fields": {"code": errors}})
     taken = Area.objects.filter(code=code)
@@ -92,9 +95,7 @@ def next_child_code(parent: Area) -> str:
 
 
 @transaction.atomic
-def area_create(
-    *, parent: Area | None, name: str, code: str | None = None, actor: Actor
-) -> Area:
+def area_create(*, parent: Area | None, name: str, code: str | None = None, actor: Actor) -> Area:
     """Add an area under ``parent`` (a city when ``parent`` is None).
 
     The level follows from the parent. ``code`` may be omitted for streets,
@@ -139,7 +140,9 @@ def area_rename(*, area: Area, name: str, actor: Actor) -> Area:
     )
     Area.objects.filter(pk=area.pk).update(name=name)
     area.name = name
-    audit.record(area, verb="renamed", actor=actor, before=before, after=audit.snapshot(area, _AREA_FIELDS))
+    audit.record(
+        area, verb="renamed", actor=actor, before=before, after=audit.snapshot(area, _AREA_FIELDS)
+    )
     return area
 
 
@@ -154,7 +157,9 @@ def _recode_subtree(area: Area, new_code: str) -> None:
     subtree = list(Area.objects.filter(path__startswith=area.path).order_by("depth", "path"))
     AreaCodeHistory.objects.bulk_create(
         [
-            AreaCodeHistory(area=a, code=a.code, name=a.name, reason=AreaCodeHistory.Reason.RECODED, until=now)
+            AreaCodeHistory(
+                area=a, code=a.code, name=a.name, reason=AreaCodeHistory.Reason.RECODED, until=now
+            )
             for a in subtree
         ]
     )
@@ -199,14 +204,17 @@ def area_move(*, area: Area, new_parent: Area, actor: Actor, code: str | None = 
     if new_parent.level_index != area.level_index - 1:
         raise ValidationFailed(
             _("A %(level)s must sit under a %(parent)s.")
-            % {"level": area.get_level_display(), "parent": AreaLevel(LEVELS[area.level_index - 1]).label},
+            % {
+                "level": area.get_level_display(),
+                "parent": AreaLevel(LEVELS[area.level_index - 1]).label,
+            },
             code="invalid_move",
         )
     if not new_parent.is_active:
         raise ValidationFailed(_("Merged areas take no new children."), code="area_retired")
-    if Area.objects.get_parent(area).pk == new_parent.pk:  # type: ignore[union-attr]
+    if Area.objects.get_parent(area).pk == new_parent.pk:
         return area
-    before = audit.snapshot(area, _AREA_FIELDS) | {"parent": Area.objects.get_parent(area).pk}  # type: ignore[union-attr]
+    before = audit.snapshot(area, _AREA_FIELDS) | {"parent": Area.objects.get_parent(area).pk}
     new_code = (code or "").strip()
     if new_code:
         _check_code(area.level, new_code, new_parent, exclude_pk=area.pk)
@@ -262,16 +270,30 @@ def area_merge(*, source: Area, target: Area, actor: Actor, note: str = "") -> A
     now = timezone.now()
     post_moves = []
     for post in Post.objects.filter(area=source, active=True).select_related("user"):
-        clash = Post.objects.filter(user=post.user, role=post.role, area=target, active=True).exists()
+        clash = Post.objects.filter(
+            user=post.user, role=post.role, area=target, active=True
+        ).exists()
         if clash:
-            _end_post(post, actor=actor, note=_("Ended by merge: already holds this post at the target."))
+            _end_post(
+                post, actor=actor, note=_("Ended by merge: already holds this post at the target.")
+            )
             continue
         Post.objects.filter(pk=post.pk).update(area=target)
-        audit.record(post, verb="moved_by_merge", actor=actor, before={"area": source.pk}, after={"area": target.pk})
+        audit.record(
+            post,
+            verb="moved_by_merge",
+            actor=actor,
+            before={"area": source.pk},
+            after={"area": target.pk},
+        )
         post_moves.append(post.pk)
     Department.objects.filter(stationed_at=source).update(stationed_at=target)
     AreaCodeHistory.objects.create(
-        area=source, code=source.code, name=source.name, reason=AreaCodeHistory.Reason.MERGED, until=now
+        area=source,
+        code=source.code,
+        name=source.name,
+        reason=AreaCodeHistory.Reason.MERGED,
+        until=now,
     )
     Area.objects.filter(pk=source.pk).update(is_active=False, merged_into=target, retired_at=now)
     source.refresh_from_db()
@@ -303,15 +325,16 @@ def _check_department_places(area: Area, stationed_at: Area | None) -> None:
         raise ValidationFailed(
             extra={"fields": {"area": [_("A department belongs to a district or a city.")]}}
         )
-    if stationed_at is not None:
-        if stationed_at.level != AreaLevel.STREET or not stationed_at.path.startswith(area.path):
-            raise ValidationFailed(
-                extra={
-                    "fields": {
-                        "stationed_at": [_("A department is stationed at a street of its own area.")]
-                    }
+    if stationed_at is not None and (
+        stationed_at.level != AreaLevel.STREET or not stationed_at.path.startswith(area.path)
+    ):
+        raise ValidationFailed(
+            extra={
+                "fields": {
+                    "stationed_at": [_("A department is stationed at a street of its own area.")]
                 }
-            )
+            }
+        )
 
 
 @transaction.atomic
@@ -328,14 +351,20 @@ def department_create(
     _check_department_places(area, stationed_at)
     if Department.objects.filter(area=area, name=name).exists():
         raise ValidationFailed(
-            _("%(area)s already has a department called %(name)s.") % {"area": area.name, "name": name},
+            _("%(area)s already has a department called %(name)s.")
+            % {"area": area.name, "name": name},
             code="department_exists",
             extra={"fields": {"name": [_("This name is already in use in this area.")]}},
         )
     department = Department.objects.create(
         name=name, short_name=short_name.strip()[:30], area=area, stationed_at=stationed_at
     )
-    audit.record(department, verb="created", actor=actor, after=audit.snapshot(department, _DEPARTMENT_FIELDS))
+    audit.record(
+        department,
+        verb="created",
+        actor=actor,
+        after=audit.snapshot(department, _DEPARTMENT_FIELDS),
+    )
     return department
 
 
@@ -346,7 +375,7 @@ def department_update(
     actor: Actor,
     name: str | None = None,
     short_name: str | None = None,
-    stationed_at: Area | None | bool = False,
+    stationed_at: Area | bool | None = False,
     is_active: bool | None = None,
 ) -> Department:
     """Change a department; ``stationed_at=False`` leaves it as it is, ``None`` clears it."""
@@ -354,7 +383,11 @@ def department_update(
     before = audit.snapshot(department, _DEPARTMENT_FIELDS)
     if name is not None:
         name = _clean_name(name)
-        if Department.objects.filter(area=department.area, name=name).exclude(pk=department.pk).exists():
+        if (
+            Department.objects.filter(area=department.area, name=name)
+            .exclude(pk=department.pk)
+            .exists()
+        ):
             raise ValidationFailed(
                 code="department_exists",
                 extra={"fields": {"name": [_("This name is already in use in this area.")]}},
@@ -378,20 +411,20 @@ def department_update(
 _POST_FIELDS = ["user", "role", "area", "department", "title", "active", "started_at", "ended_at"]
 
 
-def _sync_group(user: AbstractBaseUser, role: str) -> None:
+def _sync_group(user: User, role: str) -> None:
     """The user is in the role's group exactly while an active post holds it."""
     group, _created = Group.objects.get_or_create(name=role)
     if Post.objects.filter(user=user, role=role, active=True).exists():
-        group.user_set.add(user)  # type: ignore[attr-defined]
+        group.user_set.add(user)
     else:
-        group.user_set.remove(user)  # type: ignore[attr-defined]
+        group.user_set.remove(user)
     forget_scope(user)
 
 
 @transaction.atomic
 def post_grant(
     *,
-    user: AbstractBaseUser,
+    user: User,
     role: str,
     actor: Actor,
     area: Area | None = None,
@@ -403,16 +436,26 @@ def post_grant(
     if role not in Role.values:
         raise ValidationFailed(extra={"fields": {"role": [_("Unknown role.")]}})
     if (area is None) == (department is None):
-        raise ValidationFailed(_("A post is held at an area or at a department, not both."), code="post_place")
+        raise ValidationFailed(
+            _("A post is held at an area or at a department, not both."), code="post_place"
+        )
     if role in DEPARTMENT_ROLES and department is None:
-        raise ValidationFailed(extra={"fields": {"department": [_("This role is held at a department.")]}})
+        raise ValidationFailed(
+            extra={"fields": {"department": [_("This role is held at a department.")]}}
+        )
     if role not in DEPARTMENT_ROLES:
         if area is None:
             raise ValidationFailed(extra={"fields": {"area": [_("This role is held at an area.")]}})
         if area.level not in ROLE_AREA_LEVELS[role]:
-            allowed = ", ".join(str(AreaLevel(lv).label) for lv in LEVELS if lv in ROLE_AREA_LEVELS[role])
+            allowed = ", ".join(
+                str(AreaLevel(lv).label) for lv in LEVELS if lv in ROLE_AREA_LEVELS[role]
+            )
             raise ValidationFailed(
-                extra={"fields": {"area": [_("This role is held at: %(levels)s.") % {"levels": allowed}]}}
+                extra={
+                    "fields": {
+                        "area": [_("This role is held at: %(levels)s.") % {"levels": allowed}]
+                    }
+                }
             )
         if not area.is_active:
             raise ValidationFailed(_("Merged areas take no new posts."), code="area_retired")
@@ -436,7 +479,14 @@ def _end_post(post: Post, *, actor: Actor, note: str = "") -> Post:
     post.ended_at = timezone.now()
     post.save(update_fields=["active", "ended_at"])
     _sync_group(post.user, post.role)
-    audit.record(post, verb="ended", actor=actor, before=before, after=audit.snapshot(post, _POST_FIELDS), note=note)
+    audit.record(
+        post,
+        verb="ended",
+        actor=actor,
+        before=before,
+        after=audit.snapshot(post, _POST_FIELDS),
+        note=note,
+    )
     return post
 
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
@@ -20,7 +19,7 @@ from treebeard.admin import TreeAdmin
 from core import audit
 from core.errors import ApplicationError
 from governance import actions
-from governance.models import Area, AreaCodeHistory, AreaLevel, Department, Post, Role
+from governance.models import Area, AreaCodeHistory, AreaLevel, Department, Post
 
 
 def _fail(request: HttpRequest, exc: ApplicationError) -> None:
@@ -40,7 +39,9 @@ class AreaAddForm(forms.ModelForm[Area]):
         label=gettext_lazy("division code"),
         required=False,
         max_length=15,
-        help_text=gettext_lazy("Leave empty for streets, communities and grids to take the next free number."),
+        help_text=gettext_lazy(
+            "Leave empty for streets, communities and grids to take the next free number."
+        ),
     )
 
     class Meta:
@@ -72,7 +73,9 @@ class AreaCodeHistoryInline(admin.TabularInline[AreaCodeHistory, Area]):
 
 class MergeForm(forms.Form):
     target = forms.ModelChoiceField(label=gettext_lazy("merge into"), queryset=Area.objects.none())
-    note = forms.CharField(label=gettext_lazy("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=gettext_lazy("note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 @admin.register(Area)
@@ -83,16 +86,31 @@ class AreaAdmin(GuardedModelAdminMixin, TreeAdmin):
     inlines = [AreaCodeHistoryInline]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Area | None = None) -> list[str]:
-        return ["code", "level", "is_active", "merged_into", "retired_at", "history_table"] if obj else []
+        return (
+            ["code", "level", "is_active", "merged_into", "retired_at", "history_table"]
+            if obj
+            else []
+        )
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         kwargs["form"] = AreaChangeForm if obj else AreaAddForm
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request: HttpRequest, obj: Area | None = None) -> list[str]:
         if obj is None:
             return ["parent", "name", "code"]
-        return ["name", "code", "level", "is_active", "merged_into", "retired_at", "new_parent", "history_table"]
+        return [
+            "name",
+            "code",
+            "level",
+            "is_active",
+            "merged_into",
+            "retired_at",
+            "new_parent",
+            "history_table",
+        ]
 
     @admin.display(description=gettext_lazy("change history"))
     def history_table(self, obj: Area) -> str:
@@ -118,10 +136,9 @@ class AreaAdmin(GuardedModelAdminMixin, TreeAdmin):
         if new_parent is not None:
             actions.area_move(area=original, new_parent=new_parent, actor=request.user)
 
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        return None  # the inline is read-only
-
-    def _changeform_view(self, request: HttpRequest, object_id: Any, form_url: Any, extra_context: Any) -> Any:
+    def _changeform_view(
+        self, request: HttpRequest, object_id: Any, form_url: Any, extra_context: Any
+    ) -> Any:
         try:
             return super()._changeform_view(request, object_id, form_url, extra_context)
         except ApplicationError as exc:
@@ -133,7 +150,11 @@ class AreaAdmin(GuardedModelAdminMixin, TreeAdmin):
 
     def get_urls(self) -> list[Any]:
         return [
-            path("<int:area_id>/merge/", self.admin_site.admin_view(self.merge_view), name="governance_area_merge"),
+            path(
+                "<int:area_id>/merge/",
+                self.admin_site.admin_view(self.merge_view),
+                name="governance_area_merge",
+            ),
             *super().get_urls(),
         ]
 
@@ -144,7 +165,9 @@ class AreaAdmin(GuardedModelAdminMixin, TreeAdmin):
             target = Area.objects.get(pk=int(request.POST["target"]))
         except (KeyError, ValueError, Area.DoesNotExist):
             return HttpResponseBadRequest("Invalid form data provided")
-        new_parent = target if request.POST.get("relation") == "child" else Area.objects.get_parent(target)
+        new_parent = (
+            target if request.POST.get("relation") == "child" else Area.objects.get_parent(target)
+        )
         if new_parent is None:
             messages.error(request, _("A city cannot be moved."))
             return HttpResponseBadRequest("invalid move")
@@ -153,7 +176,9 @@ class AreaAdmin(GuardedModelAdminMixin, TreeAdmin):
         except ApplicationError as exc:
             _fail(request, exc)
             return HttpResponseBadRequest(exc.code)
-        messages.info(request, _("Moved %(node)s under %(parent)s.") % {"node": node, "parent": new_parent})
+        messages.info(
+            request, _("Moved %(node)s under %(parent)s.") % {"node": node, "parent": new_parent}
+        )
         return HttpResponse("OK")
 
     def merge_view(self, request: HttpRequest, area_id: int) -> HttpResponse:
@@ -163,21 +188,38 @@ class AreaAdmin(GuardedModelAdminMixin, TreeAdmin):
         form = MergeForm(request.POST or None)
         parent_path = source.path[: -Area.steplen]
         form.fields["target"].queryset = (  # type: ignore[attr-defined]
-            Area.objects.filter(level=source.level, is_active=True, path__startswith=parent_path[:-Area.steplen] if source.level == AreaLevel.COMMUNITY else parent_path)
+            Area.objects.filter(
+                level=source.level,
+                is_active=True,
+                path__startswith=parent_path[: -Area.steplen]
+                if source.level == AreaLevel.COMMUNITY
+                else parent_path,
+            )
             .exclude(pk=source.pk)
             .order_by("path")
         )
         if request.method == "POST" and form.is_valid():
             try:
                 actions.area_merge(
-                    source=source, target=form.cleaned_data["target"], actor=request.user, note=form.cleaned_data["note"]
+                    source=source,
+                    target=form.cleaned_data["target"],
+                    actor=request.user,
+                    note=form.cleaned_data["note"],
                 )
             except ApplicationError as exc:
                 _fail(request, exc)
             else:
                 messages.success(request, _("%(source)s was merged.") % {"source": source})
-                return HttpResponseRedirect(reverse("admin:governance_area_change", args=[form.cleaned_data["target"].pk]))
-        context = {**self.admin_site.each_context(request), "form": form, "source": source, "opts": self.opts, "title": _("Merge %(area)s") % {"area": source}}
+                return HttpResponseRedirect(
+                    reverse("admin:governance_area_change", args=[form.cleaned_data["target"].pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "source": source,
+            "opts": self.opts,
+            "title": _("Merge %(area)s") % {"area": source},
+        }
         return render(request, "admin/governance/area/merge.html", context)
 
 
@@ -188,7 +230,7 @@ class DepartmentForm(forms.ModelForm[Department]):
 
 
 @admin.register(Department)
-class DepartmentAdmin(GuardedModelAdminMixin, admin.ModelAdmin[Department]):
+class DepartmentAdmin(GuardedModelAdminMixin, admin.ModelAdmin[Department]):  # type: ignore[misc]
     form = DepartmentForm
     list_display = ["name", "short_name", "area", "stationed_at", "is_active"]
     list_filter = ["is_active", "area"]
@@ -201,7 +243,9 @@ class DepartmentAdmin(GuardedModelAdminMixin, admin.ModelAdmin[Department]):
         if change:
             original = Department.objects.get(pk=obj.pk)
             if data["area"] != original.area:
-                raise ApplicationError(_("A department cannot change its area."), code="department_area_fixed")
+                raise ApplicationError(
+                    _("A department cannot change its area."), code="department_area_fixed"
+                )
             actions.department_update(
                 department=original,
                 actor=request.user,
@@ -220,9 +264,11 @@ class DepartmentAdmin(GuardedModelAdminMixin, admin.ModelAdmin[Department]):
             )
             obj.pk = created.pk
 
-    def _changeform_view(self, request: HttpRequest, object_id: Any, form_url: Any, extra_context: Any) -> Any:
+    def _changeform_view(
+        self, request: HttpRequest, object_id: Any, form_url: Any, extra_context: Any
+    ) -> Any:
         try:
-            return super()._changeform_view(request, object_id, form_url, extra_context)
+            return super()._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
         except ApplicationError as exc:
             _fail(request, exc)
             return HttpResponseRedirect(request.get_full_path())
@@ -242,14 +288,24 @@ class PostAdmin(admin.ModelAdmin[Post]):
     form = PostForm
     list_display = ["user", "role", "area", "department", "active", "started_at", "ended_at"]
     list_filter = ["active", "role"]
-    search_fields = ["user__username", "user__first_name", "user__last_name", "area__name", "department__name"]
+    search_fields = [
+        "user__username",
+        "user__first_name",
+        "user__last_name",
+        "area__name",
+        "department__name",
+    ]
     list_select_related = ["user", "area", "department"]
     autocomplete_fields = ["user", "area", "department"]
     actions = ["end_posts"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Post | None = None) -> list[str]:
         # A post is granted and ended, not edited: history stays true.
-        return ["user", "role", "area", "department", "title", "active", "started_at", "ended_at"] if obj else []
+        return (
+            ["user", "role", "area", "department", "title", "active", "started_at", "ended_at"]
+            if obj
+            else []
+        )
 
     def save_model(self, request: HttpRequest, obj: Post, form: Any, change: bool) -> None:
         if change:
@@ -265,9 +321,11 @@ class PostAdmin(admin.ModelAdmin[Post]):
         )
         obj.pk = created.pk
 
-    def _changeform_view(self, request: HttpRequest, object_id: Any, form_url: Any, extra_context: Any) -> Any:
+    def _changeform_view(
+        self, request: HttpRequest, object_id: Any, form_url: Any, extra_context: Any
+    ) -> Any:
         try:
-            return super()._changeform_view(request, object_id, form_url, extra_context)
+            return super()._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
         except ApplicationError as exc:
             _fail(request, exc)
             return HttpResponseRedirect(request.get_full_path())
@@ -285,5 +343,3 @@ class PostAdmin(admin.ModelAdmin[Post]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-

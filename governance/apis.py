@@ -11,7 +11,6 @@ from rest_framework import generics, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from core.pagination import DefaultCursorPagination
 from governance.access import access_area
@@ -31,7 +30,9 @@ class TreeCursorPagination(DefaultCursorPagination):
 class AreaFilter(django_filters.FilterSet):
     level = django_filters.ChoiceFilter(choices=AreaLevel.choices)
     parent = django_filters.NumberFilter(method="filter_parent", label="parent area id")
-    code = django_filters.CharFilter(field_name="code", lookup_expr="startswith", label="code prefix")
+    code = django_filters.CharFilter(
+        field_name="code", lookup_expr="startswith", label="code prefix"
+    )
     name = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
     is_active = django_filters.BooleanFilter()
 
@@ -134,5 +135,3 @@ class MeView(generics.GenericAPIView[Any]):
             "is_superuser": bool(getattr(user, "is_superuser", False)),
         }
         return Response(MeSerializer(data).data)
-
-

@@ -25,7 +25,9 @@ CODE_LENGTH = {
 }
 
 
-def code_errors(level: str, code: str, parent_level: str | None, parent_code: str | None) -> list[str]:
+def code_errors(
+    level: str, code: str, parent_level: str | None, parent_code: str | None
+) -> list[str]:
     """Every reason ``code`` is not a valid code for ``level`` under the parent."""
     if level not in LEVELS:
         return [_("Unknown level “%(level)s”.") % {"level": level}]

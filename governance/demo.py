@@ -10,6 +10,7 @@ the 统计用区划代码 layout but are illustrative.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -49,16 +50,91 @@ DISTRICTS: list[tuple[str, str, list[tuple[int, str, int]]]] = [
 ]
 TOTAL_GRIDS = 786
 COMMUNITY_NAMES = [
-    "团结", "和平", "友谊", "光明", "幸福", "阳光", "振华", "富民", "新星", "康乐",
-    "滨湖", "育才", "春晖", "长青", "海达", "胜利", "民族", "康居", "锦华", "桃园",
-    "欣欣", "青山", "利民", "兴业", "安康", "福泽", "明珠", "金泰", "绿洲", "朝阳",
-    "建设", "向阳", "祥和", "平安", "永安", "东风", "红旗", "西园", "北苑", "南湖",
-    "煤城", "湖滨", "丰泽", "泰和", "乌达", "苏海", "赛汗", "巴音", "三道", "五虎",
-    "梁家", "沙区", "新湖", "水城", "润园", "书香", "景苑", "星河", "天元", "瑞丰",
-    "鑫海", "宏达", "乐业", "文昌", "雅苑", "惠民", "嘉园", "同心", "和谐",
+    "团结",
+    "和平",
+    "友谊",
+    "光明",
+    "幸福",
+    "阳光",
+    "振华",
+    "富民",
+    "新星",
+    "康乐",
+    "滨湖",
+    "育才",
+    "春晖",
+    "长青",
+    "海达",
+    "胜利",
+    "民族",
+    "康居",
+    "锦华",
+    "桃园",
+    "欣欣",
+    "青山",
+    "利民",
+    "兴业",
+    "安康",
+    "福泽",
+    "明珠",
+    "金泰",
+    "绿洲",
+    "朝阳",
+    "建设",
+    "向阳",
+    "祥和",
+    "平安",
+    "永安",
+    "东风",
+    "红旗",
+    "西园",
+    "北苑",
+    "南湖",
+    "煤城",
+    "湖滨",
+    "丰泽",
+    "泰和",
+    "乌达",
+    "苏海",
+    "赛汗",
+    "巴音",
+    "三道",
+    "五虎",
+    "梁家",
+    "沙区",
+    "新湖",
+    "水城",
+    "润园",
+    "书香",
+    "景苑",
+    "星河",
+    "天元",
+    "瑞丰",
+    "鑫海",
+    "宏达",
+    "乐业",
+    "文昌",
+    "雅苑",
+    "惠民",
+    "嘉园",
+    "同心",
+    "和谐",
 ]
-DISTRICT_DEPARTMENTS = ["城市管理综合执法局", "市场监督管理局", "住房和城乡建设局", "水务局", "公安分局"]
-CITY_DEPARTMENTS = ["生态环境局", "交通运输局", "应急管理局", "卫生健康委员会", "民政局", "乌海供电公司"]
+DISTRICT_DEPARTMENTS = [
+    "城市管理综合执法局",
+    "市场监督管理局",
+    "住房和城乡建设局",
+    "水务局",
+    "公安分局",
+]
+CITY_DEPARTMENTS = [
+    "生态环境局",
+    "交通运输局",
+    "应急管理局",
+    "卫生健康委员会",
+    "民政局",
+    "乌海供电公司",
+]
 
 #: username = role name; display names for the header.
 DEMO_USERS: list[tuple[str, str]] = [
@@ -102,11 +178,16 @@ def seed_tree() -> DemoCity:
     counts[-1] += TOTAL_GRIDS - sum(counts)
     community_index = 0
     for district_code, district_name, streets in DISTRICTS:
-        district = actions.area_create(parent=demo.city, name=district_name, code=district_code, actor=None)
+        district = actions.area_create(
+            parent=demo.city, name=district_name, code=district_code, actor=None
+        )
         demo.districts.append(district)
         for street_no, street_name, n_comm in streets:
             street = actions.area_create(
-                parent=district, name=street_name, code=f"{district_code}{street_no:03d}000", actor=None
+                parent=district,
+                name=street_name,
+                code=f"{district_code}{street_no:03d}000",
+                actor=None,
             )
             demo.streets.append(street)
             for c in range(1, n_comm + 1):
@@ -136,13 +217,19 @@ def seed_tree() -> DemoCity:
                 stationed = first_street
             demo.departments.append(
                 actions.department_create(
-                    name=full, short_name=dept_name[:6], area=district, stationed_at=stationed, actor=None
+                    name=full,
+                    short_name=dept_name[:6],
+                    area=district,
+                    stationed_at=stationed,
+                    actor=None,
                 )
             )
     for dept_name in CITY_DEPARTMENTS:
         name = dept_name if dept_name.startswith("乌海") else f"乌海市{dept_name}"
         demo.departments.append(
-            actions.department_create(name=name, short_name=dept_name[:6], area=demo.city, actor=None)
+            actions.department_create(
+                name=name, short_name=dept_name[:6], area=demo.city, actor=None
+            )
         )
     return demo
 
@@ -155,7 +242,7 @@ def seed_accounts(demo: DemoCity) -> list[str]:
     community = demo.communities[0]
     grid = demo.grids[0]
     department = demo.departments[0]  # 海勃湾区城市管理综合执法局
-    places = {
+    places: dict[str, dict[str, Any]] = {
         Role.GRID_WORKER: {"area": grid},
         Role.COMMUNITY_STAFF: {"area": community},
         Role.STREET_OFFICER: {"area": street},

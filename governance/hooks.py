@@ -36,10 +36,10 @@ def on_area_merged(fn: AreaMerged) -> AreaMerged:
 
 
 def path_moved(old_path: str, new_path: str) -> None:
-    for fn in list(_path_moved):
+    for fn in _path_moved:
         fn(old_path, new_path)
 
 
 def area_merged(source: Area, target: Area) -> None:
-    for fn in list(_area_merged):
+    for fn in _area_merged:
         fn(source, target)

@@ -65,9 +65,7 @@ class Area(MP_Node):
         verbose_name = _("area")
         verbose_name_plural = _("areas")
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(level__in=LEVELS), name="area_level_valid"
-            ),
+            models.CheckConstraint(condition=models.Q(level__in=LEVELS), name="area_level_valid"),
             # Level and depth agree: the tree is rooted at cities.
             models.CheckConstraint(
                 condition=(
@@ -98,7 +96,9 @@ class Area(MP_Node):
             # Subtree reads are ``path LIKE 'prefix%'``. treebeard's unique
             # index on path cannot serve LIKE under a non-C collation on
             # PostgreSQL; varchar_pattern_ops can (ignored on SQLite).
-            models.Index(fields=["path"], name="area_path_prefix_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(
+                fields=["path"], name="area_path_prefix_idx", opclasses=["varchar_pattern_ops"]
+            ),
         ]
 
     def __str__(self) -> str:

@@ -50,7 +50,9 @@ def sync_role_groups(**kwargs: Any) -> None:
         perms = []
         for dotted in wanted:
             app_label, codename = dotted.split(".", 1)
-            perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            perm = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
             if perm is not None:
                 perms.append(perm)
         group.permissions.add(*perms)

@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 from guardian.shortcuts import get_objects_for_user
 
+from core.types import AnyUser
 from governance.models import Area, Department, Post, Role
 
 STEPLEN = Area.steplen
@@ -69,7 +69,7 @@ class Scope:
         return q
 
 
-def user_scope(user: AbstractBaseUser | AnonymousUser) -> Scope:
+def user_scope(user: AnyUser) -> Scope:
     """The user's scope; cached on the user object for the request."""
     cached = getattr(user, _SCOPE_CACHE_ATTR, None)
     if cached is not None:
@@ -84,7 +84,7 @@ def forget_scope(user: Any) -> None:
         delattr(user, _SCOPE_CACHE_ATTR)
 
 
-def _compute_scope(user: AbstractBaseUser | AnonymousUser) -> Scope:
+def _compute_scope(user: AnyUser) -> Scope:
     if not user.is_authenticated or not user.is_active:
         return Scope()
     if getattr(user, "is_superuser", False):
@@ -103,16 +103,14 @@ def _compute_scope(user: AbstractBaseUser | AnonymousUser) -> Scope:
         if department_id:
             department_ids.add(department_id)
             read.append(department_area_path)
-    granted_areas = get_objects_for_user(
+    granted_areas: QuerySet[Area] = get_objects_for_user(
         user, "governance.view_area", accept_global_perms=False, with_superuser=False
     )
     read.extend(granted_areas.values_list("path", flat=True))
-    granted_departments = get_objects_for_user(
+    granted_departments: QuerySet[Department] = get_objects_for_user(
         user, "governance.view_department", accept_global_perms=False, with_superuser=False
     )
-    for department_id, department_area_path in granted_departments.values_list(
-        "id", "area__path"
-    ):
+    for department_id, department_area_path in granted_departments.values_list("id", "area__path"):
         department_ids.add(department_id)
         read.append(department_area_path)
     return Scope(
@@ -122,7 +120,7 @@ def _compute_scope(user: AbstractBaseUser | AnonymousUser) -> Scope:
     )
 
 
-def area_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Area]:
+def area_list(*, user: AnyUser) -> QuerySet[Area]:
     """Areas the user may read: their subtrees plus the ancestors above them."""
     scope = user_scope(user)
     qs = Area.objects.all()
@@ -131,13 +129,15 @@ def area_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Area]:
     return qs.select_related("merged_into")
 
 
-def area_children(*, area: Area, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Area]:
-    return area_list(user=user).filter(
-        path__startswith=area.path, depth=area.depth + 1
-    ).order_by("code")
+def area_children(*, area: Area, user: AnyUser) -> QuerySet[Area]:
+    return (
+        area_list(user=user)
+        .filter(path__startswith=area.path, depth=area.depth + 1)
+        .order_by("code")
+    )
 
 
-def department_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Department]:
+def department_list(*, user: AnyUser) -> QuerySet[Department]:
     """Departments of the user's posts, and those above or inside their areas.
 
     A street officer needs the district's departments to whistle to them, so
@@ -155,7 +155,7 @@ def department_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Depar
     return qs.select_related("area", "stationed_at")
 
 
-def post_list(*, user: AbstractBaseUser | AnonymousUser, active_only: bool = True) -> QuerySet[Post]:
+def post_list(*, user: AnyUser, active_only: bool = True) -> QuerySet[Post]:
     qs = Post.objects.filter(user=user) if user.is_authenticated else Post.objects.none()
     if active_only:
         qs = qs.filter(active=True)

@@ -6,9 +6,11 @@ from governance.models import Area, Department, Post
 
 
 class AreaSerializer(serializers.ModelSerializer[Area]):
-    parent = serializers.SerializerMethodField()
+    parent = serializers.SerializerMethodField()  # type: ignore[assignment]  # Field.parent
     level_display = serializers.CharField(source="get_level_display", read_only=True)
-    merged_into = serializers.PrimaryKeyRelatedField(read_only=True)
+    merged_into: serializers.PrimaryKeyRelatedField[Area] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
 
     class Meta:
         model = Area
@@ -66,7 +68,11 @@ class PostSerializer(serializers.ModelSerializer[Post]):
     def get_department(self, obj: Post) -> dict[str, object] | None:
         if obj.department is None:
             return None
-        return {"id": obj.department.pk, "name": obj.department.name, "area_id": obj.department.area_id}
+        return {
+            "id": obj.department.pk,
+            "name": obj.department.name,
+            "area_id": obj.department.area_id,
+        }
 
 
 class MeSerializer(serializers.Serializer[object]):

@@ -32,9 +32,11 @@ def area_detail(request: HttpRequest, area_id: int) -> HttpResponse:
         area = access_area(request.user, area_id)
     except NotFound as exc:
         raise Http404(exc.message) from None
-    ancestors = area_list(user=request.user).filter(
-        path__in=[area.path[:i] for i in range(4, len(area.path), 4)]
-    ).order_by("depth")
+    ancestors = (
+        area_list(user=request.user)
+        .filter(path__in=[area.path[:i] for i in range(4, len(area.path), 4)])
+        .order_by("depth")
+    )
     children = area_children(area=area, user=request.user)
     departments = department_list(user=request.user).filter(area=area)
     return render(

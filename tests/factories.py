@@ -54,12 +54,19 @@ class AreaFactory(factory.Factory):
         if level == "city":
             return make_city(name=name, code=kwargs.get("code") or "150300")
         if parent is None:
-            above = {"district": "city", "street": "district", "community": "street", "grid": "community"}[level]
+            above = {
+                "district": "city",
+                "street": "district",
+                "community": "street",
+                "grid": "community",
+            }[level]
             parent = cls.create(level=above)
         if level == "district":
             taken = set(Area.objects.filter(level="district").values_list("code", flat=True))
             code = kwargs.get("code") or next(
-                f"{parent.code[:4]}{n:02d}" for n in range(1, 100) if f"{parent.code[:4]}{n:02d}" not in taken
+                f"{parent.code[:4]}{n:02d}"
+                for n in range(1, 100)
+                if f"{parent.code[:4]}{n:02d}" not in taken
             )
             return make_child(parent, name, code)
         return make_child(parent, name, kwargs.get("code"))
@@ -79,11 +86,13 @@ class DepartmentFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class: type[Department], *args: Any, **kwargs: Any) -> Department:
-        area = kwargs.get("area") or AreaFactory(level="district")
+        area: Area = kwargs.get("area") or AreaFactory.create(level="district")
         return actions.department_create(
             name=kwargs["name"], area=area, stationed_at=kwargs.get("stationed_at"), actor=None
         )
 
 
-def grant(user: Any, role: str, *, area: Area | None = None, department: Department | None = None) -> Post:
+def grant(
+    user: Any, role: str, *, area: Area | None = None, department: Department | None = None
+) -> Post:
     return actions.post_grant(user=user, role=role, area=area, department=department, actor=None)

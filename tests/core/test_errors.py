@@ -43,10 +43,16 @@ def assert_shape(response, status, code):
 
 @pytest.mark.urls("tests.core.test_errors")
 def test_application_errors_keep_their_code_status_and_extra(db, api):
-    body = assert_shape(api.post("/boom/", {"kind": "conflict"}, format="json"), 409, "already_claimed")
+    body = assert_shape(
+        api.post("/boom/", {"kind": "conflict"}, format="json"), 409, "already_claimed"
+    )
     assert body["extra"] == {"by": "someone"}
-    assert_shape(api.post("/boom/", {"kind": "transition"}, format="json"), 409, "invalid_transition")
-    body = assert_shape(api.post("/boom/", {"kind": "validation"}, format="json"), 400, "validation_error")
+    assert_shape(
+        api.post("/boom/", {"kind": "transition"}, format="json"), 409, "invalid_transition"
+    )
+    body = assert_shape(
+        api.post("/boom/", {"kind": "validation"}, format="json"), 400, "validation_error"
+    )
     assert body["extra"]["fields"] == {"name": ["required"]}
 
 
@@ -54,14 +60,18 @@ def test_application_errors_keep_their_code_status_and_extra(db, api):
 def test_serializer_errors_are_400_with_field_messages(db, api):
     body = assert_shape(api.post("/boom/", {"amount": 0}, format="json"), 400, "validation_error")
     assert list(body["extra"]["fields"]) == ["amount"]
-    assert_shape(api.post("/boom/", "{not json", content_type="application/json"), 400, "parse_error")
+    assert_shape(
+        api.post("/boom/", "{not json", content_type="application/json"), 400, "parse_error"
+    )
 
 
 def test_unauthenticated_is_401_with_a_challenge(db, api):
     response = api.get("/api/v1/areas/")
     assert_shape(response, 401, "not_authenticated")
     assert "Token" in response["WWW-Authenticate"]
-    assert_shape(api.get("/api/v1/me/", HTTP_AUTHORIZATION="Token nope"), 401, "authentication_failed")
+    assert_shape(
+        api.get("/api/v1/me/", HTTP_AUTHORIZATION="Token nope"), 401, "authentication_failed"
+    )
 
 
 def test_not_found_and_method_not_allowed(city, personas, api_as):

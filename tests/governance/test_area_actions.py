@@ -21,14 +21,18 @@ def test_create_derives_level_and_writes_an_audit_row(city):
 
 def test_create_rejects_a_code_that_does_not_extend_the_parent(city):
     with pytest.raises(ValidationFailed) as exc:
-        actions.area_create(parent=city.community_a, name="错网格", code="150302002001009", actor=None)
+        actions.area_create(
+            parent=city.community_a, name="错网格", code="150302002001009", actor=None
+        )
     assert "code" in exc.value.extra["fields"]
     assert not Area.objects.filter(code="150302002001009").exists()
 
 
 def test_create_rejects_a_taken_code(city):
     with pytest.raises(ValidationFailed) as exc:
-        actions.area_create(parent=city.community_a, name="重复", code=city.grid_a1.code, actor=None)
+        actions.area_create(
+            parent=city.community_a, name="重复", code=city.grid_a1.code, actor=None
+        )
     assert exc.value.code == "code_taken"
 
 
@@ -49,7 +53,7 @@ def test_rename_keeps_the_old_name_in_history(city):
     assert city.street_a.name == "新华新街道"
     old = AreaCodeHistory.objects.get(area=city.street_a)
     assert (old.name, old.reason) == ("新华街道", "renamed")
-    assert [e.verb for e in history(city.street_a)][0] == "renamed"
+    assert next(e.verb for e in history(city.street_a)) == "renamed"
 
 
 def test_only_managers_of_the_area_may_change_it(city, personas):
@@ -108,7 +112,9 @@ def test_merge_moves_grids_posts_and_stations_and_deletes_nothing(city, personas
 
     receiver = hooks.on_area_merged(lambda s, t: merged_hook.append((s.pk, t.pk)))
     try:
-        target = actions.area_merge(source=city.community_b, target=city.community_a, actor=None, note="撤并")
+        target = actions.area_merge(
+            source=city.community_b, target=city.community_a, actor=None, note="撤并"
+        )
     finally:
         hooks._area_merged.remove(receiver)
 
@@ -121,7 +127,9 @@ def test_merge_moves_grids_posts_and_stations_and_deletes_nothing(city, personas
     assert Area.objects.get_parent(grid_b).pk == target.pk
     assert grid_b.code == "150302001001003"
     assert area_by_code(grid_b_old_code).pk == grid_b.pk
-    assert area_by_code("150302002001").pk == target.pk  # the merged community resolves to the target
+    assert (
+        area_by_code("150302002001").pk == target.pk
+    )  # the merged community resolves to the target
     assert Post.objects.get(pk=post.pk).area_id == target.pk
     assert merged_hook == [(source.pk, target.pk)]
     assert history(source).first().verb == "merged_into"
@@ -132,7 +140,9 @@ def test_merge_of_streets_moves_communities_with_their_grids(city):
     actions.area_merge(source=city.street_b, target=city.street_a, actor=None)
     community_b = Area.objects.get(pk=city.community_b.pk)
     assert community_b.code == "150302001002"
-    assert list(Area.objects.get_children(community_b).values_list("code", flat=True)) == ["150302001002001"]
+    assert list(Area.objects.get_children(community_b).values_list("code", flat=True)) == [
+        "150302001002001"
+    ]
 
 
 @pytest.mark.parametrize("which", ["self", "levels", "grids"])

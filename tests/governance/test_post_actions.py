@@ -62,17 +62,23 @@ def test_ending_twice_is_a_conflict(city):
 def test_department_head_staffs_their_own_department_only(city):
     head = UserFactory()
     grant(head, "department_head", department=city.dept_urban)
-    post = actions.post_grant(user=UserFactory(), role="department_officer", department=city.dept_urban, actor=head)
+    post = actions.post_grant(
+        user=UserFactory(), role="department_officer", department=city.dept_urban, actor=head
+    )
     assert post.pk
     with pytest.raises(AccessDenied):
-        actions.post_grant(user=UserFactory(), role="department_officer", department=city.dept_market, actor=head)
+        actions.post_grant(
+            user=UserFactory(), role="department_officer", department=city.dept_market, actor=head
+        )
 
 
 def test_departments_belong_to_a_district_or_city_and_are_stationed_in_it(city):
     with pytest.raises(ValidationFailed):
         actions.department_create(name="街道部门", area=city.street_a, actor=None)
     with pytest.raises(ValidationFailed):
-        actions.department_create(name="越界", area=city.other_district, stationed_at=city.street_a, actor=None)
+        actions.department_create(
+            name="越界", area=city.other_district, stationed_at=city.street_a, actor=None
+        )
     with pytest.raises(ValidationFailed) as exc:
         actions.department_create(name="区城市管理局", area=city.district, actor=None)
     assert exc.value.code == "department_exists"

@@ -14,7 +14,12 @@ def test_street_officer_sees_own_subtree_and_ancestors_not_the_other_street(city
     seen = ids(client.get("/api/v1/areas/?page_size=100"))
     assert {city.street_a.pk, city.community_a.pk, city.grid_a1.pk, city.grid_a2.pk} <= seen
     assert {city.city.pk, city.district.pk} <= seen  # breadcrumbs
-    assert not seen & {city.street_b.pk, city.community_b.pk, city.grid_b1.pk, city.other_district.pk}
+    assert not seen & {
+        city.street_b.pk,
+        city.community_b.pk,
+        city.grid_b1.pk,
+        city.other_district.pk,
+    }
 
 
 def test_street_officer_gets_404_on_the_other_streets_areas(city, personas, api_as):

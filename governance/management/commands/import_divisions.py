@@ -42,8 +42,12 @@ class Command(BaseCommand):
     help = "Import areas from a CSV (code,name,level,parent_code); all-or-nothing and idempotent."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("csv_path", help="CSV file in UTF-8 (a BOM is accepted); '-' reads stdin")
-        parser.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+        parser.add_argument(
+            "csv_path", help="CSV file in UTF-8 (a BOM is accepted); '-' reads stdin"
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="check and report, write nothing"
+        )
 
     def handle(self, *args: Any, csv_path: str, dry_run: bool, **options: Any) -> None:
         rows, errors = self._read(csv_path)
@@ -62,10 +66,17 @@ class Command(BaseCommand):
             self.stdout.write(f"Nothing to change: all {unchanged} areas are already up to date.")
             return
         with transaction.atomic():
-            by_code = {a.code: a for a in Area.objects.filter(code__in=[r.parent_code for r in created if r.parent_code])}
+            by_code = {
+                a.code: a
+                for a in Area.objects.filter(
+                    code__in=[r.parent_code for r in created if r.parent_code]
+                )
+            }
             for row in sorted(created, key=lambda r: LEVELS.index(r.level)):
                 parent = by_code.get(row.parent_code) if row.parent_code else None
-                by_code[row.code] = actions.area_create(parent=parent, name=row.name, code=row.code, actor=None)
+                by_code[row.code] = actions.area_create(
+                    parent=parent, name=row.name, code=row.code, actor=None
+                )
             for row in renamed:
                 actions.area_rename(area=Area.objects.get(code=row.code), name=row.name, actor=None)
         self.stdout.write(
@@ -90,7 +101,9 @@ class Command(BaseCommand):
         reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
         missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
-            raise CommandError(f"line 1: missing column(s) {', '.join(missing)}; expected {','.join(REQUIRED_COLUMNS)}")
+            raise CommandError(
+                f"line 1: missing column(s) {', '.join(missing)}; expected {','.join(REQUIRED_COLUMNS)}"
+            )
         rows: list[Row] = []
         errors: list[tuple[int, str]] = []
         for index, raw in enumerate(reader, start=2):
@@ -120,7 +133,9 @@ class Command(BaseCommand):
             in_file[row.code] = row
         existing = {
             a.code: a
-            for a in Area.objects.filter(code__in=[r.code for r in rows] + [r.parent_code for r in rows])
+            for a in Area.objects.filter(
+                code__in=[r.code for r in rows] + [r.parent_code for r in rows]
+            )
         }
         for row in rows:
             if not row.name:
@@ -138,21 +153,41 @@ class Command(BaseCommand):
                 elif row.parent_code in existing:
                     parent_level, parent_code = existing[row.parent_code].level, row.parent_code
                 else:
-                    errors.append((row.line, f"parent {row.parent_code} is neither in the file nor in the database"))
+                    errors.append(
+                        (
+                            row.line,
+                            f"parent {row.parent_code} is neither in the file nor in the database",
+                        )
+                    )
                     continue
-            errors.extend((row.line, message) for message in code_errors(row.level, row.code, parent_level, parent_code))
+            errors.extend(
+                (row.line, message)
+                for message in code_errors(row.level, row.code, parent_level, parent_code)
+            )
             current = existing.get(row.code)
             if current is not None:
                 if current.level != row.level:
-                    errors.append((row.line, f"code {row.code} exists as a {current.level}, not a {row.level}"))
+                    errors.append(
+                        (
+                            row.line,
+                            f"code {row.code} exists as a {current.level}, not a {row.level}",
+                        )
+                    )
                 elif row.parent_code and not current.path.startswith(
                     existing[row.parent_code].path if row.parent_code in existing else "\0"
                 ):
-                    errors.append((row.line, f"code {row.code} exists under another parent; move it in the admin"))
+                    errors.append(
+                        (
+                            row.line,
+                            f"code {row.code} exists under another parent; move it in the admin",
+                        )
+                    )
         return errors
 
     def _plan(self, rows: list[Row]) -> tuple[list[Row], list[Row], int]:
-        existing = dict(Area.objects.filter(code__in=[r.code for r in rows]).values_list("code", "name"))
+        existing = dict(
+            Area.objects.filter(code__in=[r.code for r in rows]).values_list("code", "name")
+        )
         created = [r for r in rows if r.code not in existing]
         renamed = [r for r in rows if r.code in existing and existing[r.code] != r.name]
         return created, renamed, len(rows) - len(created) - len(renamed)

@@ -1,0 +1,31 @@
+def test_healthz_reports_database_and_broker(db, client, settings):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["broker"] == "ok"
+    assert body["status"] == "ok"
+    assert response["Cache-Control"].startswith("max-age=0")
+
+
+def test_a_broker_outage_degrades_but_keeps_200(db, client, settings):
+    from config.celery import app
+
+    original = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    settings.HEALTHZ_BROKER_TIMEOUT = 0.5
+    try:
+        response = client.get("/healthz")
+    finally:
+        app.conf.broker_url = original
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "degraded",
+        "checks": {"database": "ok", "broker": "error"},
+    }
+
+
+def test_healthz_needs_no_login_and_no_https_redirect(db, client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/api/v1/me/").status_code == 301
