@@ -1,6 +1,14 @@
 import pytest
+from django.utils import translation
 
 from governance.codes import code_errors
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English; the UI default is Chinese."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.mark.parametrize(

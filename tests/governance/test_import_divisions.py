@@ -2,6 +2,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from core.models import AuditEntry
 from governance.models import Area
@@ -13,6 +14,13 @@ GOOD = """code,name,level,parent_code
 150302001001,新华社区,community,150302001000
 150302001001001,新华社区第一网格,grid,150302001001
 """
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English; the UI default is Chinese."""
+    with translation.override("en"):
+        yield
 
 
 def run(tmp_path, text, *args):
