@@ -54,7 +54,7 @@ fmt: install ## format code and templates
 	$(BIN)/djlint templates --reformat --quiet || true
 
 typecheck: install ## mypy with django-stubs
-	$(BIN)/mypy .
+	DEBUG=true $(BIN)/mypy .
 
 migrations-check: install ## fail if a model change has no migration
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run

@@ -27,10 +27,14 @@ def _check_database() -> str:
 
 
 def _check_broker() -> str:
-    from config.celery import app
+    from kombu import Connection
 
     try:
-        with app.connection_for_write() as conn:
+        with Connection(
+            settings.CELERY_BROKER_URL,
+            transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+            connect_timeout=settings.HEALTHZ_BROKER_TIMEOUT,
+        ) as conn:
             conn.ensure_connection(max_retries=1, timeout=settings.HEALTHZ_BROKER_TIMEOUT)
     except Exception as exc:  # kombu raises many transport-specific errors
         logger.warning("healthz: broker check failed: %s", exc.__class__.__name__)

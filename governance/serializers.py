@@ -55,24 +55,22 @@ class DepartmentSerializer(serializers.ModelSerializer[Department]):
         read_only_fields = fields
 
 
+class DepartmentBriefSerializer(serializers.ModelSerializer[Department]):
+    class Meta:
+        model = Department
+        fields = ["id", "name", "area_id"]
+        read_only_fields = fields
+
+
 class PostSerializer(serializers.ModelSerializer[Post]):
     role_display = serializers.CharField(source="get_role_display", read_only=True)
     area = AreaBriefSerializer(read_only=True)
-    department = serializers.SerializerMethodField()
+    department = DepartmentBriefSerializer(read_only=True)
 
     class Meta:
         model = Post
         fields = ["id", "role", "role_display", "title", "area", "department", "started_at"]
         read_only_fields = fields
-
-    def get_department(self, obj: Post) -> dict[str, object] | None:
-        if obj.department is None:
-            return None
-        return {
-            "id": obj.department.pk,
-            "name": obj.department.name,
-            "area_id": obj.department.area_id,
-        }
 
 
 class MeSerializer(serializers.Serializer[object]):
