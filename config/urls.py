@@ -17,6 +17,10 @@ router.register("departments", governance_apis.DepartmentViewSet, basename="depa
 api_v1: list[URLPattern | URLResolver] = [
     path("me/", governance_apis.MeView.as_view(), name="me"),
     path("", include(router.urls)),
+    # Each app owns its API routes in <app>/urls_api.py.
+    path("", include("grids.urls_api")),
+    path("", include("partyorg.urls_api")),
+    path("", include("services.urls_api")),
 ]
 
 urlpatterns = [
