@@ -1,8 +1,8 @@
 """API routes of the partyorg app, mounted under /api/v1/ by config/urls.py."""
 
 from django.urls import URLPattern, URLResolver
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
-router = DefaultRouter(trailing_slash=True)
+router = SimpleRouter(trailing_slash=True)
 
 urlpatterns: list[URLPattern | URLResolver] = [*router.urls]
