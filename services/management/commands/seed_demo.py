@@ -11,6 +11,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from governance import demo as governance_demo
+from grids.geography import demo as geography_demo
+from grids.rosters import demo as rosters_demo
+from partyorg import demo as partyorg_demo
 
 
 class Command(BaseCommand):
@@ -24,6 +27,11 @@ class Command(BaseCommand):
         started = time.monotonic()
         city = governance_demo.seed_tree()
         governance_demo.seed_accounts(city)
+        extra: dict[str, int] = {}
+        # Order matters: boundaries, then rosters and visits, then Party organisations.
+        extra |= geography_demo.seed(city)
+        extra |= rosters_demo.seed(city)
+        extra |= partyorg_demo.seed(city)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo city {city.city.name}: {len(city.districts)} districts, {len(city.streets)} streets, "
@@ -31,6 +39,8 @@ class Command(BaseCommand):
                 f"{len(city.departments)} departments in {time.monotonic() - started:.1f} s."
             )
         )
+        if extra:
+            self.stdout.write("Also: " + ", ".join(f"{v} {k}" for k, v in extra.items()))
         self._print_accounts()
 
     def _print_accounts(self) -> None:

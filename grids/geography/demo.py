@@ -1,0 +1,9 @@
+"""Demo data for grids.geography (called by seed_demo)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def seed(city: Any) -> dict[str, int]:
+    return {}

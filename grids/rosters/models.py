@@ -1,0 +1,3 @@
+"""grids.rosters models (re-exported by grids/models.py)."""
+
+__all__: list[str] = []
