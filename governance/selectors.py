@@ -49,7 +49,12 @@ class Scope:
     """What one user may see and manage, computed once per request."""
 
     everything: bool = False
+    #: Subtrees whose areas the user may read (includes departments' areas).
     area_paths: tuple[str, ...] = ()
+    #: Subtrees the user works in through area posts or grants: what they
+    #: see of cases and rosters hung on the tree. Department posts are not
+    #: here: a department sees the cases dispatched to it, not its district's.
+    work_paths: tuple[str, ...] = ()
     manage_paths: tuple[str, ...] = ()
     department_ids: frozenset[int] = field(default_factory=frozenset)
 
@@ -61,10 +66,17 @@ class Scope:
 
     def area_q(self, prefix: str = "") -> Q:
         """Q matching rows whose ``<prefix>path`` lies in a readable subtree."""
+        return self._paths_q(self.area_paths, prefix)
+
+    def work_q(self, prefix: str = "") -> Q:
+        """Q matching rows whose ``<prefix>path`` lies where the user works."""
+        return self._paths_q(self.work_paths, prefix)
+
+    def _paths_q(self, paths: tuple[str, ...], prefix: str) -> Q:
         if self.everything:
             return Q()
         q = Q(pk__in=[])
-        for p in self.area_paths:
+        for p in paths:
             q |= Q(**{f"{prefix}path__startswith": p})
         return q
 
@@ -90,6 +102,7 @@ def _compute_scope(user: AnyUser) -> Scope:
     if getattr(user, "is_superuser", False):
         return Scope(everything=True)
     read: list[str] = []
+    work: list[str] = []
     manage: list[str] = []
     department_ids: set[int] = set()
     posts = Post.objects.filter(user=user, active=True).values_list(
@@ -98,6 +111,7 @@ def _compute_scope(user: AnyUser) -> Scope:
     for role, area_path, department_id, department_area_path in posts:
         if area_path:
             read.append(area_path)
+            work.append(area_path)
             if role in _MANAGE_ROLES:
                 manage.append(area_path)
         if department_id:
@@ -106,7 +120,9 @@ def _compute_scope(user: AnyUser) -> Scope:
     granted_areas: QuerySet[Area] = get_objects_for_user(
         user, "governance.view_area", accept_global_perms=False, with_superuser=False
     )
-    read.extend(granted_areas.values_list("path", flat=True))
+    granted_paths = list(granted_areas.values_list("path", flat=True))
+    read.extend(granted_paths)
+    work.extend(granted_paths)
     granted_departments: QuerySet[Department] = get_objects_for_user(
         user, "governance.view_department", accept_global_perms=False, with_superuser=False
     )
@@ -115,6 +131,7 @@ def _compute_scope(user: AnyUser) -> Scope:
         read.append(department_area_path)
     return Scope(
         area_paths=minimal_prefixes(read),
+        work_paths=minimal_prefixes(work),
         manage_paths=minimal_prefixes(manage),
         department_ids=frozenset(department_ids),
     )

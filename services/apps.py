@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class ServicesConfig(AppConfig):
     name = "services"
     verbose_name = _("Service requests")
+
+    def ready(self) -> None:
+        from governance import hooks
+        from services.receivers import follow_moved_paths
+
+        hooks.on_path_moved(follow_moved_paths)

@@ -1,0 +1,101 @@
+"""Permission-checked fetches of tickets and dispatches, and what a user is
+to a ticket (their workflow capacities)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from core.errors import NotFound
+from core.types import AnyUser
+from governance.models import Post, Role
+from services.models import ACTIVE_DISPATCH_STATES, Dispatch, Ticket
+from services.selectors import ticket_list
+from services.workflow import Capacity
+
+_POSTS_ATTR = "_gridgov_posts"
+_AREA_CAPACITY = {
+    Role.GRID_WORKER: Capacity.GRID,
+    Role.COMMUNITY_STAFF: Capacity.COMMUNITY,
+    Role.STREET_OFFICER: Capacity.STREET,
+    Role.LEADER: Capacity.LEADER,
+}
+
+
+def _posts(user: AnyUser) -> list[tuple[str, str | None, int | None]]:
+    cached = getattr(user, _POSTS_ATTR, None)
+    if cached is None:
+        cached = (
+            list(
+                Post.objects.filter(user_id=user.pk, active=True).values_list(
+                    "role", "area__path", "department_id"
+                )
+            )
+            if user.is_authenticated
+            else []
+        )
+        setattr(user, _POSTS_ATTR, cached)
+    return cached
+
+
+def forget_posts(user: AnyUser) -> None:
+    if hasattr(user, _POSTS_ATTR):
+        delattr(user, _POSTS_ATTR)
+
+
+def capacities(user: AnyUser, ticket: Ticket, *, dispatch: Dispatch | None = None) -> set[Capacity]:
+    """What ``user`` is to ``ticket`` (and, for a department, to ``dispatch``)."""
+    out: set[Capacity] = set()
+    for role, area_path, department_id in _posts(user):
+        if area_path and ticket.path.startswith(area_path) and role in _AREA_CAPACITY:
+            out.add(_AREA_CAPACITY[Role(role)])
+        if department_id and dispatch is not None and dispatch.department_id == department_id:
+            out.add(Capacity.DEPARTMENT)
+    return out
+
+
+def department_ids(user: AnyUser) -> set[int]:
+    return {d for _r, _p, d in _posts(user) if d}
+
+
+def access_ticket(user: AnyUser, ticket_id: int | str, *, for_update: bool = False) -> Ticket:
+    """The ticket if the user may read it; the same 404 for absent and not yours.
+
+    ``for_update`` locks the row (inside the action's transaction) so two
+    transitions of one ticket run one after the other.
+    """
+    qs = ticket_list(user=user).select_related("category", "grid")
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    try:
+        return qs.get(pk=int(ticket_id))
+    except (Ticket.DoesNotExist, ValueError, TypeError):
+        raise NotFound(_("Case not found."), code="ticket_not_found") from None
+
+
+def access_dispatch(user: AnyUser, dispatch_id: int | str) -> Dispatch:
+    """A dispatch of one of the user's departments, or one on a ticket the
+    user may read (the street reviewing a return)."""
+    try:
+        dispatch = Dispatch.objects.select_related("ticket", "department").get(pk=int(dispatch_id))
+    except (Dispatch.DoesNotExist, ValueError, TypeError):
+        raise NotFound(_("Dispatch not found."), code="dispatch_not_found") from None
+    if dispatch.department_id in department_ids(user):
+        return dispatch
+    if ticket_list(user=user).filter(pk=dispatch.ticket_id).exists():
+        return dispatch
+    raise NotFound(_("Dispatch not found."), code="dispatch_not_found")
+
+
+def my_live_dispatch(user: AnyUser, ticket: Ticket) -> Dispatch | None:
+    """The user's department's live dispatch on the ticket, if any."""
+    ids = department_ids(user)
+    if not ids:
+        return None
+    return (
+        Dispatch.objects.filter(
+            ticket=ticket, department_id__in=ids, state__in=ACTIVE_DISPATCH_STATES
+        )
+        .select_related("department")
+        .order_by("id")
+        .first()
+    )

@@ -1,0 +1,45 @@
+"""Which deadline applies: claim and handling limits by urgency and category.
+
+Defaults follow the 12345 rules (DB11/T 2021 draft; 准格尔旗 24-hour claim
+rate): handle 突发 2 h, 紧急 24 h, 一般 7 working days, 疑难 15 working days;
+a category's own clock policy overrides the urgency default for 一般/疑难.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from core import workcalendar
+from services.models import Category, ClockUnit, Urgency
+
+CLAIM_LIMIT: dict[str, tuple[int, str]] = {
+    Urgency.EMERGENCY: (1, ClockUnit.NATURAL_HOURS),
+    Urgency.URGENT: (2, ClockUnit.NATURAL_HOURS),
+    Urgency.NORMAL: (24, ClockUnit.NATURAL_HOURS),
+    Urgency.COMPLEX: (24, ClockUnit.NATURAL_HOURS),
+}
+HANDLE_LIMIT: dict[str, tuple[int, str]] = {
+    Urgency.EMERGENCY: (2, ClockUnit.NATURAL_HOURS),
+    Urgency.URGENT: (24, ClockUnit.NATURAL_HOURS),
+    Urgency.NORMAL: (7, ClockUnit.WORKING_DAYS),
+    Urgency.COMPLEX: (15, ClockUnit.WORKING_DAYS),
+}
+
+
+def category_policy(category: Category) -> tuple[int, str] | None:
+    for c in (category, category.parent):
+        if c is not None and c.clock_amount and c.clock_unit:
+            return c.clock_amount, c.clock_unit
+    return None
+
+
+def claim_due(start: dt.datetime, urgency: str) -> workcalendar.Deadline:
+    amount, unit = CLAIM_LIMIT[urgency]
+    return workcalendar.add(start, amount, unit)
+
+
+def handle_due(start: dt.datetime, urgency: str, category: Category) -> workcalendar.Deadline:
+    amount, unit = HANDLE_LIMIT[urgency]
+    if urgency in (Urgency.NORMAL, Urgency.COMPLEX):
+        amount, unit = category_policy(category) or (amount, unit)
+    return workcalendar.add(start, amount, unit)

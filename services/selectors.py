@@ -1,0 +1,135 @@
+"""Scoped reads of tickets and dispatches."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from core.types import AnyUser
+from governance.models import Area
+from governance.selectors import user_scope
+from services.models import (
+    ACTIVE_DISPATCH_STATES,
+    Category,
+    CategoryCitySetting,
+    Dispatch,
+    RoutingRule,
+    Ticket,
+    TicketEvent,
+)
+
+
+def ticket_list(*, user: AnyUser) -> QuerySet[Ticket]:
+    """Tickets the user may read.
+
+    Area staff and leaders: tickets in the subtrees where they work (one
+    prefix match on the stored path). Department staff: tickets dispatched
+    to their departments. Nobody else sees anything.
+    """
+    scope = user_scope(user)
+    qs = Ticket.objects.all()
+    if not scope.everything:
+        dispatched_to_me = Exists(
+            Dispatch.objects.filter(ticket=OuterRef("pk"), department_id__in=scope.department_ids)
+        )
+        qs = qs.filter(scope.work_q() | Q(dispatched_to_me))
+    return qs
+
+
+def ticket_list_for_display(*, user: AnyUser) -> QuerySet[Ticket]:
+    live = Dispatch.objects.filter(state__in=ACTIVE_DISPATCH_STATES).select_related("department")
+    return (
+        ticket_list(user=user)
+        .select_related("category", "grid")
+        .prefetch_related(Prefetch("dispatches", queryset=live, to_attr="live_dispatches"))
+    )
+
+
+def ticket_filter(qs: QuerySet[Ticket], filters: dict[str, Any]) -> QuerySet[Ticket]:
+    """Apply the list filters (already validated by the API's filter form)."""
+    if states := filters.get("state"):
+        qs = qs.filter(state__in=states)
+    if category := filters.get("category"):
+        qs = qs.filter(Q(category=category) | Q(category__parent=category))
+    if area := filters.get("area"):
+        qs = qs.filter(path__startswith=area.path)
+    if department := filters.get("department"):
+        qs = qs.filter(
+            Exists(Dispatch.objects.filter(ticket=OuterRef("pk"), department=department))
+        )
+    if urgency := filters.get("urgency"):
+        qs = qs.filter(urgency=urgency)
+    if filters.get("overdue") is not None:
+        now = timezone.now()
+        overdue = Exists(
+            Dispatch.objects.filter(ticket=OuterRef("pk"), state__in=ACTIVE_DISPATCH_STATES).filter(
+                Q(state="awaiting_claim", claim_due_at__lt=now)
+                | Q(state="claimed", handle_due_at__lt=now)
+            )
+        )
+        qs = qs.filter(overdue) if filters["overdue"] else qs.exclude(overdue)
+    if created_from := filters.get("created_from"):
+        qs = qs.filter(created_at__gte=created_from)
+    if created_to := filters.get("created_to"):
+        qs = qs.filter(
+            created_at__lt=created_to + dt.timedelta(days=1)
+            if isinstance(created_to, dt.date) and not isinstance(created_to, dt.datetime)
+            else created_to
+        )
+    if q := (filters.get("q") or "").strip():
+        qs = qs.filter(
+            Q(number__startswith=q) | Q(address__icontains=q) | Q(description__icontains=q)
+        )
+    return qs
+
+
+def ticket_timeline(ticket: Ticket) -> QuerySet[TicketEvent]:
+    return ticket.events.select_related("actor", "dispatch__department").prefetch_related(
+        "attachments"
+    )
+
+
+def dispatch_queue(*, user: AnyUser) -> QuerySet[Dispatch]:
+    """Dispatches of the user's departments (the department's work queue)."""
+    scope = user_scope(user)
+    qs = Dispatch.objects.all()
+    if not scope.everything:
+        qs = qs.filter(department_id__in=scope.department_ids)
+    return qs.select_related(
+        "ticket", "ticket__category", "ticket__grid", "department", "claimed_by"
+    )
+
+
+def categories_for_city(city: Area | None) -> QuerySet[Category]:
+    """Categories a city uses: the default switch, overridden per city."""
+    qs = Category.objects.all()
+    if city is None:
+        return qs.filter(enabled=True)
+    on = CategoryCitySetting.objects.filter(category=OuterRef("pk"), city=city, enabled=True)
+    off = CategoryCitySetting.objects.filter(category=OuterRef("pk"), city=city, enabled=False)
+    return qs.filter((Q(enabled=True) & ~Exists(off)) | Exists(on))
+
+
+def routing_suggestions(ticket: Ticket) -> list[RoutingRule]:
+    """Active rules matching the ticket, in rule order; one per department."""
+    ancestors = [ticket.path[:i] for i in range(Area.steplen, len(ticket.path) + 1, Area.steplen)]
+    category_ids = [ticket.category_id]
+    if ticket.category.parent_id:
+        category_ids.append(ticket.category.parent_id)
+    rules = (
+        RoutingRule.objects.filter(active=True, area__path__in=ancestors)
+        .filter(Q(category__isnull=True) | Q(category_id__in=category_ids))
+        .select_related("department", "category", "area")
+        .order_by("order", "id")
+    )
+    seen: set[int] = set()
+    out = []
+    for rule in rules:
+        if rule.department_id in seen or not rule.department.is_active:
+            continue
+        seen.add(rule.department_id)
+        out.append(rule)
+    return out
