@@ -179,3 +179,23 @@ def test_the_scoped_list_uses_the_path_state_created_index(report, personas, cit
     plan = qs.explain()
     assert "ticket_scope_idx" in plan, plan
     assert len(qs) == 20
+
+
+def test_admin_pages(whistled, client, routing):
+    from django.contrib.auth import get_user_model
+
+    admin_user = get_user_model().objects.create_superuser("root", "root@example.com", "pw-root-123")
+    client.force_login(admin_user)
+    for url in (
+        "/admin/services/category/",
+        "/admin/services/routingrule/",
+        "/admin/services/ticket/",
+        f"/admin/services/ticket/{whistled.pk}/change/",
+        "/admin/services/ticketevent/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+    page = client.get(f"/admin/services/ticket/{whistled.pk}/change/").content.decode()
+    assert "13812345678" not in page
+    assert "138****5678" in page
+    assert client.post(f"/admin/services/ticket/{whistled.pk}/delete/").status_code == 403

@@ -14,6 +14,7 @@ from governance import demo as governance_demo
 from grids.geography import demo as geography_demo
 from grids.rosters import demo as rosters_demo
 from partyorg import demo as partyorg_demo
+from services import demo as services_demo
 
 
 class Command(BaseCommand):
@@ -28,10 +29,11 @@ class Command(BaseCommand):
         city = governance_demo.seed_tree()
         governance_demo.seed_accounts(city)
         extra: dict[str, int] = {}
-        # Order matters: boundaries, then rosters and visits, then Party organisations.
+        # Order matters: boundaries, then rosters and visits, Party organisations, tickets.
         extra |= geography_demo.seed(city)
         extra |= rosters_demo.seed(city)
         extra |= partyorg_demo.seed(city)
+        extra |= services_demo.seed(city)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo city {city.city.name}: {len(city.districts)} districts, {len(city.streets)} streets, "
