@@ -303,5 +303,14 @@ LOGGING = {
 }
 
 # --- Portal ---------------------------------------------------------------
+# Default working hours of a working day (Asia/Shanghai), for working-hour
+# deadlines and the end of a working day; a calendar day can override them.
+WORKING_HOURS = env.str("WORKING_HOURS", default="08:30-12:00,13:30-17:30")
+try:
+    from core.workcalendar import parse_periods as _parse_periods
+
+    _parse_periods(WORKING_HOURS)
+except ValueError as exc:
+    raise EnvError(f'Environment variable "WORKING_HOURS" invalid: {exc}') from exc
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="GridDemo#2026")
 HEALTHZ_BROKER_TIMEOUT = env.float("HEALTHZ_BROKER_TIMEOUT", default=2.0)

@@ -6,6 +6,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from core import apis as core_apis
 from core.views import healthz
 from governance import apis as governance_apis
 from governance import views as governance_views
@@ -16,6 +17,7 @@ router.register("departments", governance_apis.DepartmentViewSet, basename="depa
 
 api_v1: list[URLPattern | URLResolver] = [
     path("me/", governance_apis.MeView.as_view(), name="me"),
+    path("calendar/deadline/", core_apis.DeadlineView.as_view(), name="calendar-deadline"),
     path("", include(router.urls)),
     # Each app owns its API routes in <app>/urls_api.py.
     path("", include("grids.urls_api")),

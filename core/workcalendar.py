@@ -1,10 +1,12 @@
 """Deadline arithmetic on the Chinese working calendar (Asia/Shanghai).
 
-Days come from the ``chinese-calendar`` package (holidays and 调休 make-up
-workdays, published by the State Council each winter). For a year the
-package has no data for yet, the day is judged provisionally — a weekday that
-is not a fixed-date statutory holiday — and the result says so
-(``Deadline.provisional``) so callers can flag it rather than guess silently.
+Days come from ``WorkCalendarDay`` rows (seeded from the ``chinese-calendar``
+package, editable by admins, loaded for a new year when the State Council
+publishes its arrangement). For a year without rows, a day is judged
+provisionally — a weekday that is not a fixed-date statutory holiday — and
+the result says so (``Deadline.provisional``) so callers flag it rather than
+guess silently. Rows are cached per process per year; the cache is dropped
+whenever ``core.actions`` changes the calendar (a version key in the cache).
 
 Units:
 - natural hours: ``start + n hours``;
@@ -23,14 +25,32 @@ import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
+from django.conf import settings
+from django.core.cache import cache
 
 TZ = ZoneInfo("Asia/Shanghai")
-#: Working periods of a working day, local time.
-WORKING_PERIODS: tuple[tuple[dt.time, dt.time], ...] = (
-    (dt.time(8, 30), dt.time(12, 0)),
-    (dt.time(13, 30), dt.time(17, 30)),
-)
+Periods = tuple[tuple[dt.time, dt.time], ...]
+VERSION_KEY = "workcalendar:version"
+
+
+def parse_periods(text: str) -> Periods:
+    """``"08:30-12:00,13:30-17:30"`` → ((08:30, 12:00), (13:30, 17:30))."""
+    periods = []
+    for chunk in text.split(","):
+        begin, _sep, end = chunk.strip().partition("-")
+        b, e = dt.time.fromisoformat(begin.strip()), dt.time.fromisoformat(end.strip())
+        if e <= b:
+            raise ValueError(f"period {chunk!r} ends before it starts")
+        periods.append((b, e))
+    if not periods or any(periods[i][1] > periods[i + 1][0] for i in range(len(periods) - 1)):
+        raise ValueError(f"periods {text!r} must be ordered and not overlap")
+    return tuple(periods)
+
+
+def default_periods() -> Periods:
+    return parse_periods(settings.WORKING_HOURS)
+
+
 #: Fixed-date statutory holidays (month, day) used only for provisional years:
 #: New Year's Day, Labour Day, National Day 1–3. Lunar holidays cannot be
 #: placed without the State Council's arrangement.
@@ -44,7 +64,9 @@ class DayJudgement:
     day: dt.date
     working: bool
     provisional: bool
-    reason: str  # "workday", "weekend", "holiday:<name>", "makeup_workday", "provisional…"
+    reason: str  # workday, weekend, holiday, makeup_workday (+ " (provisional)")
+    name: str = ""
+    periods: Periods = ()
 
 
 @dataclass
@@ -54,23 +76,52 @@ class Deadline:
     skipped: list[DayJudgement] = field(default_factory=list)
 
 
-def judge(day: dt.date) -> DayJudgement:
+_years: dict[int, tuple[int, dict[dt.date, DayJudgement] | None]] = {}
+
+
+def _year(year: int) -> dict[dt.date, DayJudgement] | None:
+    """The year's rows as judgements, or None when the year is not loaded."""
+    version = cache.get(VERSION_KEY, 0)
+    cached = _years.get(year)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    from core.models import WorkCalendarDay
+
+    rows = WorkCalendarDay.objects.filter(day__year=year).values_list(
+        "day", "is_workday", "kind", "name", "periods"
+    )
+    fallback = default_periods()
+    days = {
+        day: DayJudgement(
+            day, working, False, kind, name, parse_periods(periods) if periods else fallback
+        )
+        for day, working, kind, name, periods in rows
+    }
+    # A year counts as loaded once it has a row for every day.
+    loaded = days if len(days) >= 365 else None
+    _years[year] = (version, loaded)
+    return loaded
+
+
+def invalidate() -> None:
+    """Drop every process's cached calendar (call after committing a change)."""
     try:
-        on_holiday, name = chinese_calendar.get_holiday_detail(day)
-        working = chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        if day.weekday() >= 5:
-            return DayJudgement(day, False, True, "weekend (provisional)")
-        if (day.month, day.day) in FIXED_HOLIDAYS:
-            return DayJudgement(day, False, True, "statutory holiday (provisional)")
-        return DayJudgement(day, True, True, "workday (provisional)")
-    if working:
-        reason = "makeup_workday" if day.weekday() >= 5 else "workday"
-    elif on_holiday and name:
-        reason = f"holiday:{name}"
-    else:
-        reason = "weekend"
-    return DayJudgement(day, working, False, reason)
+        cache.incr(VERSION_KEY)
+    except ValueError:
+        cache.set(VERSION_KEY, 1, timeout=None)
+    _years.clear()
+
+
+def judge(day: dt.date) -> DayJudgement:
+    days = _year(day.year)
+    if days is not None and day in days:
+        return days[day]
+    periods = default_periods()
+    if day.weekday() >= 5:
+        return DayJudgement(day, False, True, "weekend (provisional)", "", periods)
+    if (day.month, day.day) in FIXED_HOLIDAYS:
+        return DayJudgement(day, False, True, "holiday (provisional)", "", periods)
+    return DayJudgement(day, True, True, "workday (provisional)", "", periods)
 
 
 def _local(value: dt.datetime) -> dt.datetime:
@@ -79,8 +130,9 @@ def _local(value: dt.datetime) -> dt.datetime:
     return value.astimezone(TZ)
 
 
-def _end_of_working_day(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, WORKING_PERIODS[-1][1], tzinfo=TZ)
+def _end_of_working_day(judgement: DayJudgement) -> dt.datetime:
+    periods = judgement.periods or default_periods()
+    return dt.datetime.combine(judgement.day, periods[-1][1], tzinfo=TZ)
 
 
 def _end_of_day(day: dt.date) -> dt.datetime:
@@ -102,6 +154,7 @@ def add(start: dt.datetime, amount: int, unit: str) -> Deadline:
         found = 0
         skipped: list[DayJudgement] = []
         provisional = False
+        judgement = judge(day)
         while found < amount:
             day += dt.timedelta(days=1)
             judgement = judge(day)
@@ -111,7 +164,7 @@ def add(start: dt.datetime, amount: int, unit: str) -> Deadline:
             else:
                 skipped.append(judgement)
         return Deadline(
-            due_at=_end_of_working_day(day).astimezone(dt.UTC),
+            due_at=_end_of_working_day(judgement).astimezone(dt.UTC),
             provisional=provisional,
             skipped=skipped,
         )
@@ -130,7 +183,7 @@ def _add_working_hours(local: dt.datetime, hours: int) -> Deadline:
         judgement = judge(day)
         provisional |= judgement.provisional
         if judgement.working:
-            for begin_t, end_t in WORKING_PERIODS:
+            for begin_t, end_t in judgement.periods or default_periods():
                 begin = dt.datetime.combine(day, begin_t, tzinfo=TZ)
                 end = dt.datetime.combine(day, end_t, tzinfo=TZ)
                 start = max(begin, cursor)
