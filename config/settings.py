@@ -262,7 +262,13 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Shows that beat, broker and worker are alive (one log line a minute).
     "heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
+    # Sends outbox deliveries whose task never ran (broker down) or failed.
+    "sweep-deliveries": {"task": "core.sweep_deliveries", "schedule": 60.0},
 }
+# Publishing must not hang a request when the broker is down: fail fast and
+# let the outbox sweep send later.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Logging --------------------------------------------------------------
@@ -301,6 +307,30 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+# --- Notifications ----------------------------------------------------------
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="gridgov@localhost")
+SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+if SMS_BACKEND not in ("console", "file", "http"):
+    raise EnvError('Environment variable "SMS_BACKEND" invalid: use console, file or http')
+SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
+if SMS_BACKEND == "http" and not SMS_HTTP_URL.startswith(("http://", "https://")):
+    raise EnvError(
+        'Environment variable "SMS_HTTP_URL" invalid: an http(s) URL is needed with SMS_BACKEND=http'
+    )
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5.0)
+WEBHOOK_SIGNING_SECRET = env.str("WEBHOOK_SIGNING_SECRET", default=SECRET_KEY[:32])
 
 # --- Portal ---------------------------------------------------------------
 # Default working hours of a working day (Asia/Shanghai), for working-hour

@@ -14,6 +14,7 @@ from governance import views as governance_views
 router = DefaultRouter(trailing_slash=True)
 router.register("areas", governance_apis.AreaViewSet, basename="area")
 router.register("departments", governance_apis.DepartmentViewSet, basename="department")
+router.register("inbox", core_apis.InboxViewSet, basename="inbox")
 
 api_v1: list[URLPattern | URLResolver] = [
     path("me/", governance_apis.MeView.as_view(), name="me"),

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import workcalendar
+from core.errors import NotFound
+from core.models import Notification
+from core.pagination import DefaultCursorPagination
 
 
 class DeadlineQuery(serializers.Serializer[Any]):
@@ -65,3 +71,66 @@ class DeadlineView(APIView):
             ],
         }
         return Response(DeadlineAnswer(answer).data)
+
+
+# --- inbox --------------------------------------------------------------------
+
+
+class NotificationSerializer(serializers.ModelSerializer[Notification]):
+    class Meta:
+        model = Notification
+        fields = ["id", "verb", "title", "body", "url", "data", "created_at", "read_at"]
+        read_only_fields = fields
+
+
+class InboxPagination(DefaultCursorPagination):
+    ordering = ("-created_at", "-id")
+
+
+class InboxViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Notification]):
+    """The caller's notifications, newest first (``?unread=true`` to narrow)."""
+
+    serializer_class = NotificationSerializer
+    pagination_class = InboxPagination
+    filterset_fields = ["verb"]
+
+    def get_queryset(self) -> QuerySet[Notification]:
+        qs = Notification.objects.filter(user_id=self.request.user.pk)
+        if self.request.query_params.get("unread") in ("1", "true"):
+            qs = qs.filter(read_at__isnull=True)
+        return qs
+
+    @extend_schema(responses={200: serializers.DictField(child=serializers.IntegerField())})
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def unread_count(self, request: Request) -> Response:
+        return Response(
+            {
+                "unread": Notification.objects.filter(
+                    user_id=request.user.pk, read_at__isnull=True
+                ).count()
+            }
+        )
+
+    @extend_schema(request=None, responses=NotificationSerializer)
+    @action(detail=True, methods=["post"])
+    def read(self, request: Request, pk: str) -> Response:
+        from core.inbox import inbox_mark_read
+
+        note = Notification.objects.filter(
+            user_id=request.user.pk, pk=int(pk) if pk.isdigit() else 0
+        ).first()
+        if note is None:
+            raise NotFound(code="notification_not_found")
+        return Response(
+            NotificationSerializer(inbox_mark_read(notification=note, actor=request.user)).data
+        )
+
+    @extend_schema(
+        request=None, responses={200: serializers.DictField(child=serializers.IntegerField())}
+    )
+    @action(detail=False, methods=["post"], pagination_class=None)
+    def read_all(self, request: Request) -> Response:
+        count = Notification.objects.filter(user_id=request.user.pk, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
+        return Response({"marked": count})

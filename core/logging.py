@@ -13,13 +13,15 @@ _ID_NUMBER = re.compile(r"(?<![\dA-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![\dA-Za-z])
 
 
 def mask_phone(value: str | None) -> str:
-    """138****5678; short or odd values keep only their last two characters."""
+    """138****5678 for mobiles; shorter numbers (landlines) keep at most their
+    last third, so at least two thirds are always hidden."""
     if not value:
         return ""
     digits = value.strip()
-    if len(digits) >= 7:
+    if len(digits) >= 11:
         return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
-    return "*" * max(0, len(digits) - 2) + digits[-2:]
+    keep = len(digits) // 3
+    return "*" * (len(digits) - keep) + (digits[-keep:] if keep else "")
 
 
 def mask_id_number(value: str | None) -> str:

@@ -1,4 +1,4 @@
-"""Cross-cutting Celery tasks."""
+"""Cross-cutting Celery tasks. Thin: take ids, call one function."""
 
 from __future__ import annotations
 
@@ -16,3 +16,21 @@ def heartbeat() -> str:
     now = timezone.now().isoformat()
     logger.info("heartbeat %s", now)
     return now
+
+
+@shared_task(name="core.deliver", ignore_result=True, acks_late=True)
+def deliver(delivery_id: int) -> str:
+    from core.notify import deliver_one
+
+    return deliver_one(delivery_id)
+
+
+@shared_task(name="core.sweep_deliveries", ignore_result=True)
+def sweep_deliveries() -> dict[str, int]:
+    """Every minute: send what is due, including anything never queued."""
+    from core.notify import sweep
+
+    counts = sweep()
+    if counts["sent"] or counts["failed"]:
+        logger.info("delivery sweep: %s", counts)
+    return counts

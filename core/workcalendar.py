@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -76,12 +77,27 @@ class Deadline:
     skipped: list[DayJudgement] = field(default_factory=list)
 
 
-_years: dict[int, tuple[int, dict[dt.date, DayJudgement] | None]] = {}
+_years: dict[int, tuple[Any, dict[dt.date, DayJudgement] | None]] = {}
 
 
-def _year(year: int) -> dict[dt.date, DayJudgement] | None:
+def _version() -> Any:
+    """Changes whenever any calendar row changes, in any process.
+
+    Read from the database (one indexed aggregate) so every web and worker
+    process sees an admin's edit at once, whatever the cache backend.
+    """
+    from django.db.models import Count, Max
+
+    from core.models import WorkCalendarDay
+
+    agg = WorkCalendarDay.objects.aggregate(n=Count("id"), last=Max("updated_at"))
+    return (agg["n"], agg["last"], cache.get(VERSION_KEY, 0))
+
+
+def _year(year: int, version: Any = None) -> dict[dt.date, DayJudgement] | None:
     """The year's rows as judgements, or None when the year is not loaded."""
-    version = cache.get(VERSION_KEY, 0)
+    if version is None:
+        version = _version()
     cached = _years.get(year)
     if cached is not None and cached[0] == version:
         return cached[1]
@@ -112,8 +128,8 @@ def invalidate() -> None:
     _years.clear()
 
 
-def judge(day: dt.date) -> DayJudgement:
-    days = _year(day.year)
+def judge(day: dt.date, version: Any = None) -> DayJudgement:
+    days = _year(day.year, version)
     if days is not None and day in days:
         return days[day]
     periods = default_periods()
@@ -149,15 +165,16 @@ def add(start: dt.datetime, amount: int, unit: str) -> Deadline:
     if unit == "calendar_days":
         due = _end_of_day(local.date() + dt.timedelta(days=amount))
         return Deadline(due_at=due.astimezone(dt.UTC))
+    version = _version()
     if unit == "working_days":
         day = local.date()
         found = 0
         skipped: list[DayJudgement] = []
         provisional = False
-        judgement = judge(day)
+        judgement = judge(day, version)
         while found < amount:
             day += dt.timedelta(days=1)
-            judgement = judge(day)
+            judgement = judge(day, version)
             provisional |= judgement.provisional
             if judgement.working:
                 found += 1
@@ -169,18 +186,18 @@ def add(start: dt.datetime, amount: int, unit: str) -> Deadline:
             skipped=skipped,
         )
     if unit == "working_hours":
-        return _add_working_hours(local, amount)
+        return _add_working_hours(local, amount, version)
     raise ValueError(f"unknown unit {unit!r}")
 
 
-def _add_working_hours(local: dt.datetime, hours: int) -> Deadline:
+def _add_working_hours(local: dt.datetime, hours: int, version: Any) -> Deadline:
     remaining = dt.timedelta(hours=hours)
     day = local.date()
     cursor = local
     skipped: list[DayJudgement] = []
     provisional = False
     for _ in range(3660):  # ten years of days: a hard stop for nonsense input
-        judgement = judge(day)
+        judgement = judge(day, version)
         provisional |= judgement.provisional
         if judgement.working:
             for begin_t, end_t in judgement.periods or default_periods():

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -23,6 +24,10 @@ from governance.models import Area, AreaCodeHistory, AreaLevel, Department, Post
 
 
 def _fail(request: HttpRequest, exc: ApplicationError) -> None:
+    # The admin wraps the whole change in one transaction: roll all of it
+    # back (a rename must not stay when the move in the same form fails).
+    if transaction.get_connection().in_atomic_block:
+        transaction.set_rollback(True)
     fields = exc.extra.get("fields") or {}
     details = "; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items())
     messages.error(request, f"{exc.message} {details}".strip())

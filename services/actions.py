@@ -25,7 +25,7 @@ from core.logging import mask_phone
 from core.types import User
 from core.workcalendar import TZ
 from governance.models import Area, AreaLevel, Department
-from services import deadlines, workflow
+from services import deadlines, notifications, workflow
 from services.access import capacities
 from services.models import (
     ACTIVE_DISPATCH_STATES,
@@ -98,7 +98,13 @@ def _event(
 
 
 def _lock(ticket: Ticket) -> Ticket:
-    return Ticket.objects.select_for_update().select_related("category", "grid").get(pk=ticket.pk)
+    # of=("self",): lock the ticket row only, not its category and grid rows
+    # (which every other ticket of that category or grid shares).
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("category", "category__parent", "grid")
+        .get(pk=ticket.pk)
+    )
 
 
 def _set_state(ticket: Ticket, state: str, **extra: Any) -> None:
@@ -214,8 +220,18 @@ def ticket_report(
                 code="point_outside_grids",
                 extra={"fields": {"grid": [_("The location is outside every grid.")]}},
             )
+    # Re-read under a lock: a grid being moved right now must not leave the
+    # new ticket with its old path.
+    grid = Area.objects.select_for_update().filter(pk=grid.pk).first() or grid
     if grid.level != AreaLevel.GRID or not grid.is_active:
         raise ValidationFailed(extra={"fields": {"grid": [_("Choose an active grid.")]}})
+    from services.selectors import categories_for_city
+
+    city = Area.objects.filter(path=grid.path[: Area.steplen]).first()
+    if not categories_for_city(city).filter(pk=category.pk).exists():
+        raise ValidationFailed(
+            extra={"fields": {"category": [_("This category is not used in this city.")]}}
+        )
     if not user_scope(actor).covers_path(grid.path) or not (
         capacities(actor, Ticket(path=grid.path)) & workflow.LOCAL
     ):
@@ -345,6 +361,15 @@ def ticket_whistle(
         )
     ticket = _lock(ticket)
     t = _check("whistle", ticket, actor)
+    from governance.selectors import department_list
+
+    visible = set(
+        department_list(user=actor)
+        .filter(pk__in=[d.pk for d in everyone])
+        .values_list("pk", flat=True)
+    )
+    if any(d.pk not in visible for d in everyone):
+        raise NotFound(_("Department not found."), code="department_not_found")
     for department in everyone:
         _check_department(department, ticket)
     live = set(
@@ -394,6 +419,7 @@ def ticket_whistle(
             "claim_due_at": claim.due_at.isoformat(),
         },
     )
+    notifications.tell_departments(ticket, [d.department for d in dispatches], actor=actor)
     return dispatches
 
 
@@ -402,8 +428,10 @@ def ticket_claim(*, dispatch: Dispatch, actor: User) -> Dispatch:
     """Claim (签收/报到). One conditional UPDATE decides the race: 1 row = won;
     0 rows = someone else was first (409 ``already_claimed``)."""
     actor = _as_user(actor)
-    ticket = dispatch.ticket
-    if workflow.Capacity.DEPARTMENT not in capacities(actor, ticket, dispatch=dispatch):
+    # Lock order as in every action: the ticket, then its dispatches.
+    ticket = _lock(dispatch.ticket)
+    transition = workflow.TRANSITIONS["claim"]
+    if not capacities(actor, ticket, dispatch=dispatch) & transition.who:
         raise AccessDenied(
             _("Only the department's officers can claim this."), code="not_your_step"
         )
@@ -411,7 +439,14 @@ def ticket_claim(*, dispatch: Dispatch, actor: User) -> Dispatch:
         raise InvalidTransition(
             _("An informed department does not claim."), extra={"verb": "claim"}
         )
+    if ticket.state not in transition.ticket_from:
+        raise InvalidTransition(
+            _("A case that is “%(state)s” cannot be %(verb)s.")
+            % {"state": ticket.get_state_display(), "verb": "claimed"},
+            extra={"verb": "claim", "state": ticket.state},
+        )
     now = timezone.now()
+    # The race is decided here, by the row count of one conditional UPDATE.
     won = Dispatch.objects.filter(
         pk=dispatch.pk, state=DispatchState.AWAITING_CLAIM, claimed_by__isnull=True
     ).update(
@@ -434,7 +469,6 @@ def ticket_claim(*, dispatch: Dispatch, actor: User) -> Dispatch:
             % {"state": current.get_state_display()},
             extra={"verb": "claim", "dispatch_state": current.state},
         )
-    ticket = _lock(ticket)
     handle = deadlines.handle_due(now, ticket.urgency, ticket.category)
     Dispatch.objects.filter(pk=dispatch.pk).update(handle_due_at=handle.due_at)
     before = ticket.state
@@ -460,7 +494,11 @@ def ticket_claim(*, dispatch: Dispatch, actor: User) -> Dispatch:
 
 def _lock_dispatch(dispatch: Dispatch) -> tuple[Ticket, Dispatch]:
     ticket = _lock(dispatch.ticket)
-    locked = Dispatch.objects.select_for_update().select_related("department").get(pk=dispatch.pk)
+    locked = (
+        Dispatch.objects.select_for_update(of=("self",))
+        .select_related("department")
+        .get(pk=dispatch.pk)
+    )
     return ticket, locked
 
 
@@ -488,6 +526,13 @@ def ticket_request_return(
         to_state=ticket.state,
         note=reason,
         data={"legal_basis": legal_basis, "dispatch_from": previous, "return_request": request.pk},
+    )
+    notifications.tell_street(
+        ticket,
+        "return_requested",
+        _("%(dept)s returns case %(number)s")
+        % {"dept": dispatch.department.name, "number": ticket.number},
+        actor=actor,
     )
     return request
 
@@ -519,9 +564,13 @@ def ticket_review_return(
         )
         if dispatch.role == DispatchRole.LEAD:
             # Assists and informs of a mis-routed case end with it.
-            Dispatch.objects.filter(ticket=ticket, state__in=ACTIVE_DISPATCH_STATES).update(
-                state=DispatchState.CANCELLED, closed_at=now
+            others = Dispatch.objects.filter(ticket=ticket, state__in=ACTIVE_DISPATCH_STATES)
+            _expire_pending_requests(
+                list(others.values_list("pk", flat=True)),
+                actor=actor,
+                note=_("The lead department was released."),
             )
+            others.update(state=DispatchState.CANCELLED, closed_at=now)
             _set_state(ticket, TicketState.RETURNED)
     else:
         Dispatch.objects.filter(pk=dispatch.pk).update(
@@ -599,8 +648,24 @@ def ticket_reply(
         note=result,
         photos=cleaned,
     )
+    notifications.tell_street(
+        ticket,
+        "replied",
+        _("%(dept)s replied on case %(number)s")
+        % {"dept": dispatch.department.name, "number": ticket.number},
+        actor=actor,
+    )
     dispatch.refresh_from_db()
     return dispatch
+
+
+def _expire_pending_requests(dispatch_ids: list[int], *, actor: User, note: str) -> None:
+    """Requests on dispatches that end are decided with them, never left pending."""
+    now = timezone.now()
+    for model in (ReturnRequest, ExtensionRequest, OnAccountRequest):
+        model.objects.filter(dispatch_id__in=dispatch_ids, state=ReviewState.PENDING).update(
+            state=ReviewState.REJECTED, reviewed_by=actor, reviewed_at=now, review_note=note
+        )
 
 
 def _lead(ticket: Ticket, *states: str) -> Dispatch | None:
@@ -619,9 +684,11 @@ def ticket_close(*, ticket: Ticket, actor: User, note: str = "") -> Ticket:
     ticket = _lock(ticket)
     t = _check("close", ticket, actor)
     now = timezone.now()
-    Dispatch.objects.filter(ticket=ticket, state__in=ACTIVE_DISPATCH_STATES).update(
-        state=DispatchState.DONE, closed_at=now
+    live = Dispatch.objects.filter(ticket=ticket, state__in=ACTIVE_DISPATCH_STATES)
+    _expire_pending_requests(
+        list(live.values_list("pk", flat=True)), actor=actor, note=_("The case was closed.")
     )
+    live.update(state=DispatchState.DONE, closed_at=now)
     before = ticket.state
     _set_state(ticket, t.ticket_to or ticket.state, closed_at=now)
     _event(ticket, verb="close", actor=actor, from_state=before, to_state=ticket.state, note=note)
@@ -640,8 +707,12 @@ def ticket_rework(*, ticket: Ticket, actor: User, note: str) -> Ticket:
         raise InvalidTransition(
             _("There is no department reply to send back."), extra={"verb": "rework"}
         )
+    handle = deadlines.handle_due(timezone.now(), ticket.urgency, ticket.category)
     Dispatch.objects.filter(pk=lead.pk).update(
-        state=DispatchState.CLAIMED, replied_at=None, version=F("version") + 1
+        state=DispatchState.CLAIMED,
+        replied_at=None,
+        handle_due_at=handle.due_at,
+        version=F("version") + 1,
     )
     before = ticket.state
     _set_state(ticket, t.ticket_to or ticket.state, rework_count=ticket.rework_count + 1)
@@ -705,6 +776,9 @@ def ticket_callback(
                 state=DispatchState.CLAIMED,
                 closed_at=None,
                 replied_at=None,
+                handle_due_at=deadlines.handle_due(
+                    timezone.now(), ticket.urgency, ticket.category
+                ).due_at,
                 version=F("version") + 1,
             )
             _set_state(ticket, TicketState.IN_PROGRESS, closed_at=None)

@@ -22,6 +22,7 @@ from rest_framework.serializers import BaseSerializer
 from core.errors import NotFound
 from core.pagination import DefaultCursorPagination
 from governance.models import Area, Department
+from governance.selectors import department_list, user_scope
 from services import actions, selectors, workflow
 from services import serializers as s
 from services.access import access_dispatch, access_ticket, capacities, my_live_dispatch
@@ -117,6 +118,19 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Ticket]):
         self, serializer_class: type[BaseSerializer[Any]], request: Request
     ) -> dict[str, Any]:
         serializer = serializer_class(data=request.data)
+        fields = getattr(serializer, "fields", {})
+        # Ids outside the caller's scope fail exactly like ids that do not
+        # exist: the answer must not tell the two apart.
+        if "grid" in fields:
+            scope = user_scope(request.user)
+            fields["grid"].queryset = Area.objects.filter(
+                scope.work_q(), level="grid", is_active=True
+            )
+        for name in ("lead", "assists", "informs"):
+            if name in fields:
+                field = fields[name]
+                target = getattr(field, "child_relation", field)
+                target.queryset = department_list(user=request.user)
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
 

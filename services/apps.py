@@ -8,6 +8,7 @@ class ServicesConfig(AppConfig):
 
     def ready(self) -> None:
         from governance import hooks
-        from services.receivers import follow_moved_paths
+        from services.receivers import follow_merged_areas, follow_moved_paths
 
         hooks.on_path_moved(follow_moved_paths)
+        hooks.on_area_merged(follow_merged_areas)

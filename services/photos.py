@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
+import warnings
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
@@ -17,8 +19,10 @@ from core.errors import ValidationFailed
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PHOTOS = 9
 ALLOWED = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-#: Refuse decompression bombs well before Pillow's own warning threshold.
+#: Refuse decompression bombs: Pillow raises DecompressionBombError above
+#: twice this many pixels and warns above it; both become a 400 here.
 MAX_PIXELS = 50_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 _GPS_IFD = 0x8825
 
 
@@ -40,6 +44,9 @@ def _dms_to_decimal(dms: Any, ref: str) -> Decimal | None:
     value = degrees + minutes / 60 + seconds / 3600
     if ref in ("S", "W"):
         value = -value
+    limit = 90 if ref in ("N", "S") else 180
+    if not math.isfinite(value) or abs(value) > limit:
+        return None  # a broken or forged EXIF position is dropped, not stored
     return Decimal(f"{value:.6f}")
 
 
@@ -51,8 +58,10 @@ def clean_photo(upload: IO[bytes], *, name: str = "photo") -> CleanPhoto:
             _("%(name)s is larger than 10 MB.") % {"name": name}, code="photo_too_large"
         )
     try:
-        with Image.open(io.BytesIO(raw)) as probe:
-            probe.verify()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(raw)) as probe:
+                probe.verify()
         image = Image.open(io.BytesIO(raw))
         image_format = image.format or ""
         if image_format not in ALLOWED:
@@ -76,6 +85,10 @@ def clean_photo(upload: IO[bytes], *, name: str = "photo") -> CleanPhoto:
         pixels.save(out, format=image_format, **({"quality": 90} if image_format == "JPEG" else {}))
     except ValidationFailed:
         raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ValidationFailed(
+            _("%(name)s has too many pixels.") % {"name": name}, code="photo_too_large"
+        ) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ValidationFailed(
             _("%(name)s is not a JPEG, PNG or WebP image.") % {"name": name},

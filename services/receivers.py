@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 
-from services.models import Ticket
+from governance.models import Area
+from services.models import RoutingRule, Ticket
 
 
 def follow_moved_paths(old_path: str, new_path: str) -> None:
@@ -17,3 +18,8 @@ def follow_moved_paths(old_path: str, new_path: str) -> None:
     Ticket.objects.filter(path__startswith=old_path).update(
         path=Concat(Value(new_path), Substr(F("path"), len(old_path) + 1))
     )
+
+
+def follow_merged_areas(source: Area, target: Area) -> None:
+    """Routing rules on a merged area now apply to the area it merged into."""
+    RoutingRule.objects.filter(area=source).update(area=target)

@@ -7,6 +7,8 @@ from core.logging import MaskPersonalDataFilter, mask_id_number, mask_phone, mas
 def test_masks():
     assert mask_phone("13812345678") == "138****5678"
     assert mask_phone("") == ""
+    assert mask_phone("8512345") == "*****45"  # landlines keep at most a third
+    assert mask_phone("04738512345") == "047****2345"
     assert mask_id_number("11010519491231002X") == "110105********002X"
     assert mask_text("call 13812345678 id 11010519491231002X grid 150302001001001") == (
         "call 138****5678 id 110105********002X grid 150302001001001"

@@ -59,7 +59,10 @@ def test_a_span_into_a_year_without_data_is_provisional_until_loaded(tmp_path):
     # provisional rule: weekdays minus fixed-date holidays (1 Jan) → 2026-01-13
     assert provisional.due_at == local(2026, 1, 13, 17, 30)
     arrangement = tmp_path / "2026.csv"
-    arrangement.write_text("day,is_workday,name\n2026-01-01,0,元旦\n2026-01-02,0,元旦\n2026-01-04,1,元旦调休\n", encoding="utf-8")
+    arrangement.write_text(
+        "day,is_workday,name\n2026-01-01,0,元旦\n2026-01-02,0,元旦\n2026-01-04,1,元旦调休\n",
+        encoding="utf-8",
+    )
     call_command("load_calendar", "2026", "--file", str(arrangement))
     exact = workcalendar.add(start, 15, "working_days")
     assert exact.provisional is False
@@ -76,7 +79,9 @@ def test_load_calendar_reports_bad_lines_and_writes_nothing(tmp_path):
 
     WorkCalendarDay.objects.filter(day__year=2026).delete()
     bad = tmp_path / "bad.csv"
-    bad.write_text("2026-13-01,0,x\n2026-01-01,maybe,元旦\n2025-12-31,0,wrong year\n", encoding="utf-8")
+    bad.write_text(
+        "2026-13-01,0,x\n2026-01-01,maybe,元旦\n2025-12-31,0,wrong year\n", encoding="utf-8"
+    )
     with pytest.raises(CommandError, match="3 error"):
         call_command("load_calendar", "2026", "--file", str(bad))
     assert not WorkCalendarDay.objects.filter(day__year=2026).exists()
@@ -89,10 +94,15 @@ def test_load_from_package_is_idempotent(capsys):
 
 def test_deadline_api_explains_the_due_time(city, personas, api_as):
     client = api_as(personas.street_officer_a)
-    body = client.get("/api/v1/calendar/deadline/", {"start": "2025-09-30T10:00:00+08:00", "amount": 3, "unit": "working_days"}).json()
+    body = client.get(
+        "/api/v1/calendar/deadline/",
+        {"start": "2025-09-30T10:00:00+08:00", "amount": 3, "unit": "working_days"},
+    ).json()
     assert body["due_at"] == "2025-10-11T17:30:00+08:00"
     assert body["provisional"] is False
     assert [d["day"] for d in body["skipped"]][:3] == ["2025-10-01", "2025-10-02", "2025-10-03"]
-    bad = client.get("/api/v1/calendar/deadline/", {"start": "yesterday", "amount": 0, "unit": "fortnights"})
+    bad = client.get(
+        "/api/v1/calendar/deadline/", {"start": "yesterday", "amount": 0, "unit": "fortnights"}
+    )
     assert bad.status_code == 400
     assert set(bad.json()["extra"]["fields"]) == {"start", "amount", "unit"}

@@ -47,7 +47,10 @@ def whistled(report: Any, city: Any, personas: Any) -> Any:
     """A ticket whistled to the district's urban management department (lead)."""
     ticket = report()
     actions.ticket_whistle(
-        ticket=ticket, actor=personas.street_officer_a, whistle_type="resident_demand", lead=city.dept_urban
+        ticket=ticket,
+        actor=personas.street_officer_a,
+        whistle_type="resident_demand",
+        lead=city.dept_urban,
     )
     ticket.refresh_from_db()
     return ticket
@@ -56,12 +59,18 @@ def whistled(report: Any, city: Any, personas: Any) -> Any:
 @pytest.fixture
 def routing(city: Any, garbage: Category) -> list[RoutingRule]:
     return [
-        RoutingRule.objects.create(order=10, area=city.district, category=garbage.parent, department=city.dept_urban),
-        RoutingRule.objects.create(order=20, area=city.district, category=None, department=city.dept_market, role="assist"),
+        RoutingRule.objects.create(
+            order=10, area=city.district, category=garbage.parent, department=city.dept_urban
+        ),
+        RoutingRule.objects.create(
+            order=20, area=city.district, category=None, department=city.dept_market, role="assist"
+        ),
     ]
 
 
-def jpeg_bytes(*, gps: tuple[float, float] | None = None, size: tuple[int, int] = (64, 48)) -> bytes:
+def jpeg_bytes(
+    *, gps: tuple[float, float] | None = None, size: tuple[int, int] = (64, 48)
+) -> bytes:
     image = Image.new("RGB", size, (200, 30, 30))
     exif = Image.Exif()
     exif[0x010F] = "PhoneMaker"  # Make

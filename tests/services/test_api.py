@@ -12,7 +12,12 @@ def ids(response):
 
 
 def test_scoping_other_street_and_other_department_get_404(whistled, personas, api):
-    for outsider in (personas.street_officer_b, personas.other_department_officer, personas.grid_worker_b, personas.outsider):
+    for outsider in (
+        personas.street_officer_b,
+        personas.other_department_officer,
+        personas.grid_worker_b,
+        personas.outsider,
+    ):
         api.force_login(outsider)
         response = api.get(f"/api/v1/tickets/{whistled.pk}/")
         assert response.status_code == 404, outsider.username
@@ -91,10 +96,18 @@ def test_detail_shows_timeline_dispatches_and_allowed_actions(whistled, personas
 
 def test_bad_input_is_400_and_writes_nothing(personas, api, city, garbage):
     api.force_login(personas.grid_worker_a)
-    response = api.post("/api/v1/tickets/", {"category": garbage.pk, "description": "", "grid": city.grid_a1.pk}, format="json")
+    response = api.post(
+        "/api/v1/tickets/",
+        {"category": garbage.pk, "description": "", "grid": city.grid_a1.pk},
+        format="json",
+    )
     assert response.status_code == 400
     assert "description" in response.json()["extra"]["fields"]
-    response = api.post("/api/v1/tickets/", {"category": garbage.pk, "description": "x", "lat": 95, "lng": 106}, format="json")
+    response = api.post(
+        "/api/v1/tickets/",
+        {"category": garbage.pk, "description": "x", "lat": 95, "lng": 106},
+        format="json",
+    )
     assert response.status_code == 400
     from services.models import Ticket
 
@@ -109,7 +122,12 @@ def test_report_with_photos_over_multipart(personas, api, city, garbage):
     api.force_login(personas.grid_worker_a)
     response = api.post(
         "/api/v1/tickets/",
-        {"category": garbage.pk, "description": "井盖缺失", "grid": city.grid_a1.pk, "photos": [SimpleUploadedFile("a.jpg", jpeg_bytes(), "image/jpeg")]},
+        {
+            "category": garbage.pk,
+            "description": "井盖缺失",
+            "grid": city.grid_a1.pk,
+            "photos": [SimpleUploadedFile("a.jpg", jpeg_bytes(), "image/jpeg")],
+        },
         format="multipart",
     )
     assert response.status_code == 201, response.json()
@@ -126,7 +144,13 @@ def _queries(api, url):
 def test_list_query_counts_do_not_grow_with_rows(report, personas, api, city):
     for _ in range(2):
         ticket = report()
-        actions.ticket_whistle(ticket=ticket, actor=personas.street_officer_a, whistle_type="key_task", lead=city.dept_urban, assists=[city.dept_market])
+        actions.ticket_whistle(
+            ticket=ticket,
+            actor=personas.street_officer_a,
+            whistle_type="key_task",
+            lead=city.dept_urban,
+            assists=[city.dept_market],
+        )
     urls = {
         personas.street_officer_a: "/api/v1/tickets/?page_size=100",
         personas.department_officer: "/api/v1/dispatches/?page_size=100",
@@ -137,7 +161,13 @@ def test_list_query_counts_do_not_grow_with_rows(report, personas, api, city):
         before[url] = _queries(api, url)[0]
     for _ in range(8):
         ticket = report()
-        actions.ticket_whistle(ticket=ticket, actor=personas.street_officer_a, whistle_type="key_task", lead=city.dept_urban, assists=[city.dept_market])
+        actions.ticket_whistle(
+            ticket=ticket,
+            actor=personas.street_officer_a,
+            whistle_type="key_task",
+            lead=city.dept_urban,
+            assists=[city.dept_market],
+        )
     for user, url in urls.items():
         api.force_login(user)
         count, sql = _queries(api, url)
@@ -175,7 +205,11 @@ def test_the_scoped_list_uses_the_path_state_created_index(report, personas, cit
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE services_ticket")
     forget_scope(personas.street_officer_a)
-    qs = ticket_list(user=personas.street_officer_a).filter(state="reported").order_by("-created_at")[:50]
+    qs = (
+        ticket_list(user=personas.street_officer_a)
+        .filter(state="reported")
+        .order_by("-created_at")[:50]
+    )
     plan = qs.explain()
     assert "ticket_scope_idx" in plan, plan
     assert len(qs) == 20
@@ -184,7 +218,9 @@ def test_the_scoped_list_uses_the_path_state_created_index(report, personas, cit
 def test_admin_pages(whistled, client, routing):
     from django.contrib.auth import get_user_model
 
-    admin_user = get_user_model().objects.create_superuser("root", "root@example.com", "pw-root-123")
+    admin_user = get_user_model().objects.create_superuser(
+        "root", "root@example.com", "pw-root-123"
+    )
     client.force_login(admin_user)
     for url in (
         "/admin/services/category/",

@@ -3,7 +3,9 @@ from services.selectors import categories_for_city
 
 
 def test_reference_categories_follow_gbt_30428_and_12345(categories):
-    components = set(Category.objects.filter(kind="component", parent=None).values_list("name", flat=True))
+    components = set(
+        Category.objects.filter(kind="component", parent=None).values_list("name", flat=True)
+    )
     events = set(Category.objects.filter(kind="event", parent=None).values_list("name", flat=True))
     requests = set(Category.objects.filter(kind="request").values_list("name", flat=True))
     assert components == {"公用设施", "道路交通", "市容环境", "园林绿化", "房屋土地", "其他设施"}

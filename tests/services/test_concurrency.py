@@ -12,7 +12,8 @@ from services.models import Dispatch, Ticket, TicketEvent
 from tests.factories import UserFactory, grant
 
 pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="row locks and parallel writers need PostgreSQL (CI runs it)"
+    connection.vendor != "postgresql",
+    reason="row locks and parallel writers need PostgreSQL (CI runs it)",
 )
 
 
@@ -27,7 +28,10 @@ def test_twenty_officers_claim_one_dispatch_and_exactly_one_wins(whistled, city)
     def claim(officer):
         try:
             barrier.wait()
-            actions.ticket_claim(dispatch=Dispatch.objects.select_related("ticket").get(pk=dispatch.pk), actor=officer)
+            actions.ticket_claim(
+                dispatch=Dispatch.objects.select_related("ticket").get(pk=dispatch.pk),
+                actor=officer,
+            )
             return "won"
         except Conflict as exc:
             return exc.code

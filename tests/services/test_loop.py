@@ -15,7 +15,12 @@ def test_a_ticket_walks_the_whole_loop(city, personas, garbage, api):
     created = post(
         api,
         "/api/v1/tickets/",
-        {"category": garbage.pk, "description": "垃圾堆放", "grid": city.grid_a1.pk, "reporter_phone": "13812345678"},
+        {
+            "category": garbage.pk,
+            "description": "垃圾堆放",
+            "grid": city.grid_a1.pk,
+            "reporter_phone": "13812345678",
+        },
     )
     tid = created["id"]
     assert created["state"] == "reported"
@@ -24,7 +29,11 @@ def test_a_ticket_walks_the_whole_loop(city, personas, garbage, api):
 
     # street whistles to the wrong department (market supervision)
     api.force_login(personas.street_officer_a)
-    body = post(api, f"/api/v1/tickets/{tid}/whistle/", {"whistle_type": "resident_demand", "lead": city.dept_market.pk})
+    body = post(
+        api,
+        f"/api/v1/tickets/{tid}/whistle/",
+        {"whistle_type": "resident_demand", "lead": city.dept_market.pk},
+    )
     assert body["state"] == "dispatched"
 
     # the market officer returns it with a legal basis
@@ -33,13 +42,26 @@ def test_a_ticket_walks_the_whole_loop(city, personas, garbage, api):
 
     grant(market, "department_officer", department=city.dept_market)
     api.force_login(market)
-    post(api, f"/api/v1/tickets/{tid}/return/", {"reason": "不属于市场监管职责", "legal_basis": "《城市市容和环境卫生管理条例》第二十八条"})
+    post(
+        api,
+        f"/api/v1/tickets/{tid}/return/",
+        {"reason": "不属于市场监管职责", "legal_basis": "《城市市容和环境卫生管理条例》第二十八条"},
+    )
     request_id = ReturnRequest.objects.get(dispatch__ticket_id=tid).pk
 
     # the street approves the return, then re-dispatches to urban management
     api.force_login(personas.street_officer_a)
-    assert post(api, f"/api/v1/tickets/{tid}/review_return/", {"request": request_id, "approve": True})["state"] == "returned"
-    post(api, f"/api/v1/tickets/{tid}/whistle/", {"whistle_type": "resident_demand", "lead": city.dept_urban.pk})
+    assert (
+        post(
+            api, f"/api/v1/tickets/{tid}/review_return/", {"request": request_id, "approve": True}
+        )["state"]
+        == "returned"
+    )
+    post(
+        api,
+        f"/api/v1/tickets/{tid}/whistle/",
+        {"whistle_type": "resident_demand", "lead": city.dept_urban.pk},
+    )
 
     # urban management claims and replies
     api.force_login(personas.department_officer)
@@ -48,21 +70,43 @@ def test_a_ticket_walks_the_whole_loop(city, personas, garbage, api):
 
     # the street is not satisfied: rework
     api.force_login(personas.street_officer_a)
-    assert post(api, f"/api/v1/tickets/{tid}/rework/", {"note": "仍有残留"})["state"] == "in_progress"
+    assert (
+        post(api, f"/api/v1/tickets/{tid}/rework/", {"note": "仍有残留"})["state"] == "in_progress"
+    )
 
     api.force_login(personas.department_officer)
-    assert post(api, f"/api/v1/tickets/{tid}/reply/", {"result": "已彻底清理并消毒"})["state"] == "replied"
+    assert (
+        post(api, f"/api/v1/tickets/{tid}/reply/", {"result": "已彻底清理并消毒"})["state"]
+        == "replied"
+    )
 
     # verify and close, then call the resident back
     api.force_login(personas.street_officer_a)
     assert post(api, f"/api/v1/tickets/{tid}/close/", {"note": "现场核查合格"})["state"] == "closed"
-    done = post(api, f"/api/v1/tickets/{tid}/callback/", {"resolution": "resolved", "satisfaction": "satisfied"})
+    done = post(
+        api,
+        f"/api/v1/tickets/{tid}/callback/",
+        {"resolution": "resolved", "satisfaction": "satisfied"},
+    )
     assert done["state"] == "done"
 
-    verbs = list(TicketEvent.objects.filter(ticket_id=tid).order_by("at", "id").values_list("verb", flat=True))
+    verbs = list(
+        TicketEvent.objects.filter(ticket_id=tid)
+        .order_by("at", "id")
+        .values_list("verb", flat=True)
+    )
     assert verbs == [
-        "report", "whistle", "request_return", "approve_return", "whistle", "claim",
-        "reply", "rework", "reply", "close", "callback",
+        "report",
+        "whistle",
+        "request_return",
+        "approve_return",
+        "whistle",
+        "claim",
+        "reply",
+        "rework",
+        "reply",
+        "close",
+        "callback",
     ]
     ticket = Ticket.objects.get(pk=tid)
     assert ticket.rework_count == 1
@@ -83,6 +127,10 @@ def test_an_illegal_transition_is_409_and_changes_nothing(whistled, personas, ap
 
 def test_a_step_outside_ones_post_is_refused(whistled, personas, api):
     api.force_login(personas.grid_worker_a)  # sees the ticket, may not close it
-    response = api.post(f"/api/v1/tickets/{whistled.pk}/whistle/", {"whistle_type": "key_task", "lead": whistled.dispatches.first().department_id}, format="json")
+    response = api.post(
+        f"/api/v1/tickets/{whistled.pk}/whistle/",
+        {"whistle_type": "key_task", "lead": whistled.dispatches.first().department_id},
+        format="json",
+    )
     assert response.status_code == 403
     assert response.json()["code"] == "not_your_step"
