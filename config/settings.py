@@ -264,6 +264,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
     # Sends outbox deliveries whose task never ran (broker down) or failed.
     "sweep-deliveries": {"task": "core.sweep_deliveries", "schedule": 60.0},
+    # Reminds and escalates due clocks (services.clocks.sweep).
+    "sweep-clocks": {"task": "services.sweep_clocks", "schedule": 60.0},
 }
 # Publishing must not hang a request when the broker is down: fail fast and
 # let the outbox sweep send later.
@@ -333,6 +335,10 @@ WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5.0)
 WEBHOOK_SIGNING_SECRET = env.str("WEBHOOK_SIGNING_SECRET", default=SECRET_KEY[:32])
 
 # --- Portal ---------------------------------------------------------------
+# Share of a deadline after which the reminder goes out (0.75 = at 75 %).
+CLOCK_REMIND_SHARE = env.float("CLOCK_REMIND_SHARE", default=0.75)
+if not 0 < CLOCK_REMIND_SHARE < 1:
+    raise EnvError('Environment variable "CLOCK_REMIND_SHARE" invalid: a number between 0 and 1')
 # Default working hours of a working day (Asia/Shanghai), for working-hour
 # deadlines and the end of a working day; a calendar day can override them.
 WORKING_HOURS = env.str("WORKING_HOURS", default="08:30-12:00,13:30-17:30")

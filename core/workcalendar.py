@@ -57,7 +57,7 @@ def default_periods() -> Periods:
 #: placed without the State Council's arrangement.
 FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (10, 1), (10, 2), (10, 3)})
 
-UNITS = ("natural_hours", "working_hours", "working_days", "calendar_days")
+UNITS = ("natural_minutes", "natural_hours", "working_hours", "working_days", "calendar_days")
 
 
 @dataclass
@@ -160,6 +160,8 @@ def add(start: dt.datetime, amount: int, unit: str) -> Deadline:
     if amount <= 0:
         raise ValueError("amount must be positive")
     local = _local(start)
+    if unit == "natural_minutes":
+        return Deadline(due_at=(local + dt.timedelta(minutes=amount)).astimezone(dt.UTC))
     if unit == "natural_hours":
         return Deadline(due_at=(local + dt.timedelta(hours=amount)).astimezone(dt.UTC))
     if unit == "calendar_days":

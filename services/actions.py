@@ -20,18 +20,21 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import workcalendar as core_workcalendar
 from core.errors import AccessDenied, Conflict, InvalidTransition, NotFound, ValidationFailed
 from core.logging import mask_phone
 from core.types import User
 from core.workcalendar import TZ
 from governance.models import Area, AreaLevel, Department
-from services import deadlines, notifications, workflow
+from services import clocks, deadlines, notifications, workflow
 from services.access import capacities
 from services.models import (
     ACTIVE_DISPATCH_STATES,
     Attachment,
     Callback,
     Category,
+    Clock,
+    ClockKind,
     Dispatch,
     DispatchRole,
     DispatchState,
@@ -309,6 +312,12 @@ def ticket_self_close(
     t = _check("self_close", ticket, actor)
     before = ticket.state
     _set_state(ticket, t.ticket_to or ticket.state, result=result, closed_at=timezone.now())
+    clocks.clock_start(
+        ticket=ticket,
+        kind=ClockKind.CALLBACK,
+        amount=deadlines.CALLBACK_LIMIT[0],
+        unit=deadlines.CALLBACK_LIMIT[1],
+    )
     _event(
         ticket,
         verb="self_close",
@@ -382,7 +391,8 @@ def ticket_whistle(
             _("A department called is already working on this case."), code="already_dispatched"
         )
     now = timezone.now()
-    claim = deadlines.claim_due(now, ticket.urgency)
+    claim_amount, claim_unit, claim_kind = deadlines.claim_policy(ticket.urgency, whistle_type)
+    claim = core_workcalendar.add(now, claim_amount, claim_unit)
     dispatches = []
     for department, role in (
         [(lead, DispatchRole.LEAD)]
@@ -402,6 +412,16 @@ def ticket_whistle(
                 claim_due_at=None if informed else claim.due_at,
             )
         )
+    for dispatch in dispatches:
+        if dispatch.role != DispatchRole.INFORM:
+            clocks.clock_start(
+                ticket=ticket,
+                dispatch=dispatch,
+                kind=claim_kind,
+                amount=claim_amount,
+                unit=claim_unit,
+                start=now,
+            )
     before = ticket.state
     _set_state(ticket, t.ticket_to or ticket.state, whistle_type=whistle_type)
     _event(
@@ -469,7 +489,13 @@ def ticket_claim(*, dispatch: Dispatch, actor: User) -> Dispatch:
             % {"state": current.get_state_display()},
             extra={"verb": "claim", "dispatch_state": current.state},
         )
-    handle = deadlines.handle_due(now, ticket.urgency, ticket.category)
+    clocks.clock_stop(
+        ticket=ticket, dispatch=dispatch, kinds=[ClockKind.CLAIM, ClockKind.WHISTLE_REPORT]
+    )
+    amount, unit = deadlines.handle_policy(ticket.urgency, ticket.category)
+    handle = clocks.clock_start(
+        ticket=ticket, dispatch=dispatch, kind=ClockKind.HANDLE, amount=amount, unit=unit, start=now
+    )
     Dispatch.objects.filter(pk=dispatch.pk).update(handle_due_at=handle.due_at)
     before = ticket.state
     if dispatch.role == DispatchRole.LEAD and ticket.state == TicketState.DISPATCHED:
@@ -559,6 +585,12 @@ def ticket_review_return(
     )
     before = ticket.state
     if approve:
+        clocks.clock_stop(
+            ticket=ticket,
+            dispatch=dispatch,
+            kinds=[ClockKind.CLAIM, ClockKind.WHISTLE_REPORT, ClockKind.HANDLE],
+            met=False,
+        )
         Dispatch.objects.filter(pk=dispatch.pk).update(
             state=t.dispatch_to, closed_at=now, version=F("version") + 1
         )
@@ -570,15 +602,32 @@ def ticket_review_return(
                 actor=actor,
                 note=_("The lead department was released."),
             )
+            for other in others:
+                clocks.clock_stop(
+                    ticket=ticket,
+                    dispatch=other,
+                    kinds=[ClockKind.CLAIM, ClockKind.WHISTLE_REPORT, ClockKind.HANDLE],
+                    met=False,
+                )
             others.update(state=DispatchState.CANCELLED, closed_at=now)
             _set_state(ticket, TicketState.RETURNED)
     else:
+        clocks.clock_stop(
+            ticket=ticket,
+            dispatch=dispatch,
+            kinds=[ClockKind.CLAIM, ClockKind.WHISTLE_REPORT, ClockKind.HANDLE],
+            met=False,
+        )
+        amount, unit, kind = deadlines.claim_policy(ticket.urgency, dispatch.whistle_type)
+        claim = clocks.clock_start(
+            ticket=ticket, dispatch=dispatch, kind=kind, amount=amount, unit=unit, start=now
+        )
         Dispatch.objects.filter(pk=dispatch.pk).update(
             state=t.dispatch_to,
             claimed_by=None,
             claimed_at=None,
             handle_due_at=None,
-            claim_due_at=deadlines.claim_due(now, ticket.urgency).due_at,
+            claim_due_at=claim.due_at,
             version=F("version") + 1,
         )
         if dispatch.role == DispatchRole.LEAD and ticket.state == TicketState.IN_PROGRESS:
@@ -632,6 +681,7 @@ def ticket_reply(
     ticket, dispatch = _lock_dispatch(dispatch)
     t = _check("reply", ticket, actor, dispatch)
     now = timezone.now()
+    clocks.clock_stop(ticket=ticket, dispatch=dispatch, kinds=[ClockKind.HANDLE])
     Dispatch.objects.filter(pk=dispatch.pk).update(
         state=t.dispatch_to, replied_at=now, version=F("version") + 1
     )
@@ -657,6 +707,15 @@ def ticket_reply(
     )
     dispatch.refresh_from_db()
     return dispatch
+
+
+def _restart_handle_clock(ticket: Ticket, dispatch: Dispatch) -> Clock:
+    """Rework and reopen give the department a fresh handling deadline."""
+    clocks.clock_stop(ticket=ticket, dispatch=dispatch, kinds=[ClockKind.HANDLE], met=False)
+    amount, unit = deadlines.handle_policy(ticket.urgency, ticket.category)
+    return clocks.clock_start(
+        ticket=ticket, dispatch=dispatch, kind=ClockKind.HANDLE, amount=amount, unit=unit
+    )
 
 
 def _expire_pending_requests(dispatch_ids: list[int], *, actor: User, note: str) -> None:
@@ -689,6 +748,16 @@ def ticket_close(*, ticket: Ticket, actor: User, note: str = "") -> Ticket:
         list(live.values_list("pk", flat=True)), actor=actor, note=_("The case was closed.")
     )
     live.update(state=DispatchState.DONE, closed_at=now)
+    clocks.clock_stop(
+        ticket=ticket, kinds=[ClockKind.CLAIM, ClockKind.WHISTLE_REPORT, ClockKind.HANDLE]
+    )
+    clocks.clock_start(
+        ticket=ticket,
+        kind=ClockKind.CALLBACK,
+        amount=deadlines.CALLBACK_LIMIT[0],
+        unit=deadlines.CALLBACK_LIMIT[1],
+        start=now,
+    )
     before = ticket.state
     _set_state(ticket, t.ticket_to or ticket.state, closed_at=now)
     _event(ticket, verb="close", actor=actor, from_state=before, to_state=ticket.state, note=note)
@@ -707,7 +776,7 @@ def ticket_rework(*, ticket: Ticket, actor: User, note: str) -> Ticket:
         raise InvalidTransition(
             _("There is no department reply to send back."), extra={"verb": "rework"}
         )
-    handle = deadlines.handle_due(timezone.now(), ticket.urgency, ticket.category)
+    handle = _restart_handle_clock(ticket, lead)
     Dispatch.objects.filter(pk=lead.pk).update(
         state=DispatchState.CLAIMED,
         replied_at=None,
@@ -776,9 +845,7 @@ def ticket_callback(
                 state=DispatchState.CLAIMED,
                 closed_at=None,
                 replied_at=None,
-                handle_due_at=deadlines.handle_due(
-                    timezone.now(), ticket.urgency, ticket.category
-                ).due_at,
+                handle_due_at=_restart_handle_clock(ticket, lead).due_at,
                 version=F("version") + 1,
             )
             _set_state(ticket, TicketState.IN_PROGRESS, closed_at=None)
@@ -786,6 +853,7 @@ def ticket_callback(
             _set_state(ticket, TicketState.SELF_HANDLING, closed_at=None)
     else:
         _set_state(ticket, t.ticket_to or ticket.state)
+    clocks.clock_stop(ticket=ticket, kinds=[ClockKind.CALLBACK])
     _event(
         ticket,
         verb="reopen" if reopen else "callback",
@@ -867,6 +935,9 @@ def ticket_review_extension(
         Dispatch.objects.filter(pk=dispatch.pk).update(
             handle_due_at=request.requested_due_at, version=F("version") + 1
         )
+        clock = clocks.running_clock(ticket, ClockKind.HANDLE, dispatch)
+        if clock is not None:
+            clocks.clock_move(clock=clock, due_at=request.requested_due_at)
     _event(
         ticket,
         verb="approve_extension" if approve else "reject_extension",
@@ -931,6 +1002,8 @@ def ticket_review_on_account(
     before = ticket.state
     if approve:
         _set_state(ticket, t.ticket_to or ticket.state)
+        # A parked case runs no handling clock (it is reviewed in the pool).
+        clocks.clock_stop(ticket=ticket, dispatch=dispatch, kinds=[ClockKind.HANDLE], met=False)
     _event(
         ticket,
         verb="approve_on_account" if approve else "reject_on_account",
@@ -952,6 +1025,10 @@ def ticket_resume(*, ticket: Ticket, actor: User, note: str = "") -> Ticket:
     t = _check("resume", ticket, actor)
     before = ticket.state
     _set_state(ticket, t.ticket_to or ticket.state)
+    lead = _lead(ticket, DispatchState.CLAIMED)
+    if lead is not None:
+        handle = _restart_handle_clock(ticket, lead)
+        Dispatch.objects.filter(pk=lead.pk).update(handle_due_at=handle.due_at)
     _event(ticket, verb="resume", actor=actor, from_state=before, to_state=ticket.state, note=note)
     return ticket
 

@@ -12,3 +12,9 @@ class ServicesConfig(AppConfig):
 
         hooks.on_path_moved(follow_moved_paths)
         hooks.on_area_merged(follow_merged_areas)
+
+        from core.actions import calendar_changed_receivers
+        from services.clocks import recompute_provisional
+
+        if recompute_provisional not in calendar_changed_receivers:
+            calendar_changed_receivers.append(recompute_provisional)

@@ -43,3 +43,24 @@ def handle_due(start: dt.datetime, urgency: str, category: Category) -> workcale
     if urgency in (Urgency.NORMAL, Urgency.COMPLEX):
         amount, unit = category_policy(category) or (amount, unit)
     return workcalendar.add(start, amount, unit)
+
+
+#: A whistle for emergency response (应急处置): departments report within
+#: 30 minutes (平谷 金海湖镇 practice), counted in natural minutes.
+WHISTLE_REPORT_LIMIT = (30, ClockUnit.NATURAL_MINUTES)
+#: The resident is called back within one working day of closure.
+CALLBACK_LIMIT = (1, ClockUnit.WORKING_DAYS)
+
+
+def claim_policy(urgency: str, whistle_type: str) -> tuple[int, str, str]:
+    """(amount, unit, clock kind) for the claim of a new dispatch."""
+    if whistle_type == "emergency":
+        return (*WHISTLE_REPORT_LIMIT, "whistle_report")
+    return (*CLAIM_LIMIT[urgency], "claim")
+
+
+def handle_policy(urgency: str, category: Category) -> tuple[int, str]:
+    amount, unit = HANDLE_LIMIT[urgency]
+    if urgency in (Urgency.NORMAL, Urgency.COMPLEX):
+        amount, unit = category_policy(category) or (amount, unit)
+    return amount, unit

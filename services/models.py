@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +21,7 @@ class CategoryKind(models.TextChoices):
 
 
 class ClockUnit(models.TextChoices):
+    NATURAL_MINUTES = "natural_minutes", _("natural minutes")
     NATURAL_HOURS = "natural_hours", _("natural hours")
     WORKING_HOURS = "working_hours", _("working hours")
     WORKING_DAYS = "working_days", _("working days")
@@ -610,3 +611,96 @@ class TicketSerial(models.Model):
 
     def __str__(self) -> str:
         return f"{self.district_code} {self.day}: {self.last}"
+
+
+class ClockKind(models.TextChoices):
+    CLAIM = "claim", _("Claim (签收)")
+    HANDLE = "handle", _("Handle (办理)")
+    CALLBACK = "callback", _("Callback (回访)")
+    WHISTLE_REPORT = "whistle_report", _("Report after a whistle (报到)")
+
+
+class ClockState(models.TextChoices):
+    RUNNING = "running", _("Running")
+    MET = "met", _("Met")
+    STOPPED = "stopped", _("Stopped")
+
+
+class Clock(models.Model):
+    """A running deadline. The sweep reads only running clocks whose
+    ``next_check_at`` has come (partial index), so its cost follows the number
+    of due clocks, not the number of tickets."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="clocks")
+    dispatch = models.ForeignKey(
+        Dispatch, null=True, blank=True, on_delete=models.PROTECT, related_name="clocks"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=ClockKind.choices)
+    state = models.CharField(
+        _("state"), max_length=8, choices=ClockState.choices, default=ClockState.RUNNING
+    )
+    started_at = models.DateTimeField(_("started at"))
+    amount = models.PositiveIntegerField(_("amount"))
+    unit = models.CharField(_("unit"), max_length=16, choices=ClockUnit.choices)
+    due_at = models.DateTimeField(_("due at"))
+    remind_at = models.DateTimeField(_("remind at"))
+    provisional = models.BooleanField(
+        _("provisional"),
+        default=False,
+        help_text=_("Reaches a year whose working calendar is not loaded yet."),
+    )
+    #: When the sweep must next look at this clock (reminder, due, next
+    #: level); null once the last level is done.
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("clock")
+        verbose_name_plural = _("clocks")
+        indexes = [
+            models.Index(
+                fields=["next_check_at"],
+                name="clock_sweep_idx",
+                condition=Q(state="running", next_check_at__isnull=False),
+            ),
+            models.Index(fields=["ticket", "state"], name="clock_ticket_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dispatch", "kind"],
+                condition=Q(state="running", dispatch__isnull=False),
+                name="clock_one_running_per_dispatch_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_at__gt=F("started_at")), name="clock_due_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.ticket_id} due {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class Escalation(models.Model):
+    """One step taken on a clock — unique per clock and step, so a sweep that
+    runs twice (or a worker killed mid-sweep) never does a step twice."""
+
+    class Step(models.IntegerChoices):
+        REMIND = 0, _("Reminder before the deadline")
+        DUE = 1, _("Deadline reached: department head told (L1)")
+        STREET = 2, _("Street leadership told (L2)")
+        DISTRICT = 3, _("District leadership, supervision opened (L3)")
+
+    clock = models.ForeignKey(Clock, on_delete=models.PROTECT, related_name="escalations")
+    step = models.PositiveSmallIntegerField(_("step"), choices=Step.choices)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("escalation")
+        verbose_name_plural = _("escalations")
+        constraints = [
+            models.UniqueConstraint(fields=["clock", "step"], name="escalation_once_per_clock_step")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.clock_id} step {self.step}"

@@ -1,0 +1,285 @@
+"""Clocks: start, stop and move deadlines; the sweep that reminds and escalates.
+
+Deadlines are rows, never long Celery countdowns (see
+docs/decisions/0012-clocks.md). The sweep takes due clocks in batches with
+``select_for_update(skip_locked=True)`` through a partial index, so two
+sweeps at once never take the same clock; each step is an ``Escalation`` row
+unique per clock and step, so a step is never done twice even if a worker
+dies between the step and its commit (the whole batch rolls back).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core import workcalendar
+from core.notify import notify
+from governance.models import Area, Role
+from services.models import (
+    Clock,
+    ClockKind,
+    ClockState,
+    Dispatch,
+    Escalation,
+    Supervision,
+    SupervisionKind,
+    Ticket,
+    TicketEvent,
+)
+
+logger = logging.getLogger(__name__)
+Step = Escalation.Step
+
+
+def _remind_at(start: dt.datetime, due: dt.datetime) -> dt.datetime:
+    return start + (due - start) * settings.CLOCK_REMIND_SHARE
+
+
+def gap(clock: Clock) -> dt.timedelta:
+    """Time between escalation levels: half the clock, 30 min to 1 day."""
+    half = (clock.due_at - clock.started_at) / 2
+    return max(dt.timedelta(minutes=30), min(half, dt.timedelta(days=1)))
+
+
+def clock_start(
+    *,
+    ticket: Ticket,
+    kind: str,
+    amount: int,
+    unit: str,
+    dispatch: Dispatch | None = None,
+    start: dt.datetime | None = None,
+) -> Clock:
+    """Start a clock (call inside the action's transaction)."""
+    start = start or timezone.now()
+    deadline = workcalendar.add(start, amount, unit)
+    remind = _remind_at(start, deadline.due_at)
+    return Clock.objects.create(
+        ticket=ticket,
+        dispatch=dispatch,
+        kind=kind,
+        started_at=start,
+        amount=amount,
+        unit=unit,
+        due_at=deadline.due_at,
+        remind_at=remind,
+        provisional=deadline.provisional,
+        next_check_at=remind,
+    )
+
+
+def clock_stop(
+    *, ticket: Ticket, kinds: list[str], dispatch: Dispatch | None = None, met: bool = True
+) -> int:
+    """Stop running clocks; ``met`` marks the deadline as kept when stopped in time."""
+    now = timezone.now()
+    qs = Clock.objects.filter(ticket=ticket, kind__in=kinds, state=ClockState.RUNNING)
+    if dispatch is not None:
+        qs = qs.filter(dispatch=dispatch)
+    if not met:
+        return qs.update(state=ClockState.STOPPED, stopped_at=now, next_check_at=None)
+    kept = qs.filter(due_at__gte=now).update(
+        state=ClockState.MET, stopped_at=now, next_check_at=None
+    )
+    late = qs.update(state=ClockState.STOPPED, stopped_at=now, next_check_at=None)
+    return kept + late
+
+
+def clock_move(*, clock: Clock, due_at: dt.datetime) -> Clock:
+    """Move a clock's deadline (an approved extension); levels start again."""
+    clock.due_at = due_at
+    clock.remind_at = max(_remind_at(clock.started_at, due_at), timezone.now())
+    clock.level = 0
+    clock.next_check_at = clock.remind_at
+    clock.provisional = False
+    clock.save(update_fields=["due_at", "remind_at", "level", "next_check_at", "provisional"])
+    return clock
+
+
+def running_clock(ticket: Ticket, kind: str, dispatch: Dispatch | None = None) -> Clock | None:
+    qs = Clock.objects.filter(ticket=ticket, kind=kind, state=ClockState.RUNNING)
+    if dispatch is not None:
+        qs = qs.filter(dispatch=dispatch)
+    return qs.order_by("-id").first()
+
+
+# --- the sweep -------------------------------------------------------------------
+
+
+def _staff(role: str, **where: Any) -> Any:
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, posts__active=True, posts__role=role, **where)
+        .distinct()
+    )
+
+
+def _who(clock: Clock, step: int) -> Any:
+    ticket = clock.ticket
+    if step == Step.REMIND:
+        if clock.dispatch_id:
+            return _staff(
+                Role.DEPARTMENT_OFFICER, posts__department_id=clock.dispatch.department_id
+            )  # type: ignore[union-attr]
+        return _staff(Role.STREET_OFFICER, posts__area__path=ticket.path[: 3 * Area.steplen])
+    if step == Step.DUE:
+        if clock.dispatch_id:
+            return _staff(Role.DEPARTMENT_HEAD, posts__department_id=clock.dispatch.department_id)  # type: ignore[union-attr]
+        return _staff(Role.STREET_OFFICER, posts__area__path=ticket.path[: 3 * Area.steplen])
+    if step == Step.STREET:
+        return _staff(Role.LEADER, posts__area__path=ticket.path[: 3 * Area.steplen]) | _staff(
+            Role.STREET_OFFICER, posts__area__path=ticket.path[: 3 * Area.steplen]
+        )
+    return _staff(Role.LEADER, posts__area__path=ticket.path[: 2 * Area.steplen])
+
+
+_TITLES = {
+    Step.REMIND: "Case %(number)s: %(kind)s deadline at %(due)s",
+    Step.DUE: "Case %(number)s is overdue (%(kind)s)",
+    Step.STREET: "Case %(number)s still overdue (%(kind)s): street leadership informed",
+    Step.DISTRICT: "Case %(number)s under supervision: %(kind)s overdue",
+}
+
+
+def _take_step(clock: Clock, step: int, now: dt.datetime) -> bool:
+    """Record one step once; False if it was already taken."""
+    try:
+        with transaction.atomic():
+            Escalation.objects.create(clock=clock, step=step, at=now)
+    except IntegrityError:
+        return False
+    ticket = clock.ticket
+    due_local = clock.due_at.astimezone(workcalendar.TZ).strftime("%Y-%m-%d %H:%M")
+    title = _(_TITLES[Step(step)]) % {
+        "number": ticket.number,
+        "kind": clock.get_kind_display(),
+        "due": due_local,
+    }
+    TicketEvent.objects.create(
+        ticket=ticket,
+        dispatch=clock.dispatch,
+        verb="remind" if step == Step.REMIND else "escalate",
+        from_state=ticket.state,
+        to_state=ticket.state,
+        note=title,
+        data={
+            "clock": clock.pk,
+            "kind": clock.kind,
+            "step": step,
+            "due_at": clock.due_at.isoformat(),
+        },
+        at=now,
+    )
+    if step == Step.DISTRICT:
+        Supervision.objects.get_or_create(
+            ticket=ticket,
+            kind=SupervisionKind.OVERDUE,
+            closed_at=None,
+            defaults={"level": 3, "note": title},
+        )
+        Ticket.objects.filter(pk=ticket.pk).update(supervised=True)
+    notify(
+        users=_who(clock, step),
+        verb="remind" if step == Step.REMIND else "overdue",
+        title=title,
+        url=f"/tickets/{ticket.pk}/",
+        data={"ticket": ticket.pk, "clock": clock.pk, "step": step},
+        email=step >= Step.DUE,
+    )
+    return True
+
+
+def _advance(clock: Clock, now: dt.datetime) -> int:
+    """Take every step whose time has come; set when to look next."""
+    taken = 0
+    if clock.level == 0 and now < clock.due_at:
+        taken += _take_step(clock, Step.REMIND, now)
+        clock.next_check_at = clock.due_at
+    else:
+        step_gap = gap(clock)
+        # Steps after the deadline: DUE at due_at, then one level per gap.
+        while clock.level < Step.DISTRICT:
+            step = max(clock.level + 1, Step.DUE)
+            step_time = clock.due_at + step_gap * (step - Step.DUE)
+            if now < step_time:
+                break
+            taken += _take_step(clock, step, now)
+            clock.level = step
+        if clock.level >= Step.DISTRICT:
+            clock.next_check_at = None
+        else:
+            clock.next_check_at = clock.due_at + step_gap * (
+                max(clock.level + 1, Step.DUE) - Step.DUE
+            )
+    Clock.objects.filter(pk=clock.pk).update(level=clock.level, next_check_at=clock.next_check_at)
+    return taken
+
+
+def sweep(
+    *, now: dt.datetime | None = None, batch: int = 500, budget_seconds: float = 50.0
+) -> dict[str, int]:
+    """Process every due clock, ``batch`` at a time, each batch one transaction."""
+    started = time.monotonic()
+    totals = {"clocks": 0, "steps": 0, "batches": 0}
+    while time.monotonic() - started < budget_seconds:
+        current = now or timezone.now()
+        with transaction.atomic():
+            clocks = list(
+                Clock.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(state=ClockState.RUNNING, next_check_at__lte=current)
+                .select_related("ticket", "dispatch")
+                .order_by("next_check_at")[:batch]
+            )
+            for clock in clocks:
+                totals["steps"] += _advance(clock, current)
+        totals["clocks"] += len(clocks)
+        totals["batches"] += 1
+        if len(clocks) < batch:
+            break
+    return totals
+
+
+def recompute_provisional(year: int, actor: Any = None) -> int:
+    """A year's arrangement was loaded: recompute provisional deadlines."""
+    changed = 0
+    for clock in Clock.objects.filter(state=ClockState.RUNNING, provisional=True).select_related(
+        "ticket"
+    ):
+        deadline = workcalendar.add(clock.started_at, clock.amount, clock.unit)
+        if deadline.due_at.year < year and not deadline.provisional and clock.due_at.year < year:
+            continue
+        old = clock.due_at
+        clock.due_at = deadline.due_at
+        clock.provisional = deadline.provisional
+        clock.remind_at = _remind_at(clock.started_at, deadline.due_at)
+        if clock.level == 0:
+            clock.next_check_at = clock.remind_at
+        clock.save(update_fields=["due_at", "provisional", "remind_at", "next_check_at"])
+        if clock.dispatch_id and clock.kind == ClockKind.HANDLE:
+            Dispatch.objects.filter(pk=clock.dispatch_id).update(handle_due_at=deadline.due_at)
+        TicketEvent.objects.create(
+            ticket=clock.ticket,
+            dispatch_id=clock.dispatch_id,
+            verb="deadline_recomputed",
+            from_state=clock.ticket.state,
+            to_state=clock.ticket.state,
+            note=_("The %(year)d working calendar was loaded; the deadline is now exact.")
+            % {"year": year},
+            data={
+                "clock": clock.pk,
+                "old_due_at": old.isoformat(),
+                "new_due_at": deadline.due_at.isoformat(),
+                "provisional": deadline.provisional,
+            },
+        )
+        changed += 1
+    return changed

@@ -1,0 +1,204 @@
+"""Clocks: reminders, the escalation ladder, once-only steps, extensions."""
+
+import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import time_machine
+from django.db import connection, connections
+
+from services import actions, clocks
+from services.models import Clock, Dispatch, Escalation, Supervision, Ticket, TicketEvent
+from tests.factories import UserFactory, grant
+
+T0 = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)  # Monday 10:00 in Shanghai
+
+
+@pytest.fixture
+def on_monday(report, city, personas):
+    with time_machine.travel(T0, tick=False):
+        ticket = report(urgency="urgent")  # claim within 2 natural hours
+        actions.ticket_whistle(
+            ticket=ticket,
+            actor=personas.street_officer_a,
+            whistle_type="resident_demand",
+            lead=city.dept_urban,
+        )
+    return ticket
+
+
+def sweep_at(when):
+    with time_machine.travel(when, tick=False):
+        return clocks.sweep()
+
+
+def test_a_whistle_starts_a_claim_clock_with_a_reminder_at_75_percent(on_monday):
+    clock = Clock.objects.get(ticket=on_monday)
+    assert (clock.kind, clock.state) == ("claim", "running")
+    assert clock.due_at == T0 + dt.timedelta(hours=2)
+    assert clock.remind_at == T0 + dt.timedelta(minutes=90)
+    assert Dispatch.objects.get(ticket=on_monday).claim_due_at == clock.due_at
+
+
+def test_the_ladder_reminds_then_escalates_each_step_once(on_monday, personas, city):
+    head = UserFactory(username="urban_head")
+    grant(head, "department_head", department=city.dept_urban)
+    assert sweep_at(T0 + dt.timedelta(minutes=80))["steps"] == 0
+    assert sweep_at(T0 + dt.timedelta(minutes=91))["steps"] == 1  # reminder
+    assert sweep_at(T0 + dt.timedelta(minutes=95))["steps"] == 0  # nothing new
+    assert sweep_at(T0 + dt.timedelta(hours=2, minutes=1))["steps"] == 1  # L1 at the deadline
+    assert head.notifications.filter(verb="overdue").count() == 1
+    gap = clocks.gap(Clock.objects.get(ticket=on_monday))
+    assert gap == dt.timedelta(hours=1)
+    assert sweep_at(T0 + dt.timedelta(hours=3, minutes=1))["steps"] == 1  # L2
+    assert sweep_at(T0 + dt.timedelta(hours=4, minutes=1))["steps"] == 1  # L3 + 督办
+    assert sweep_at(T0 + dt.timedelta(days=2))["steps"] == 0  # the ladder has ended
+    steps = list(Escalation.objects.order_by("step").values_list("step", flat=True))
+    assert steps == [0, 1, 2, 3]
+    assert Supervision.objects.get(ticket=on_monday).kind == "overdue"
+    assert Ticket.objects.get(pk=on_monday.pk).supervised is True
+    verbs = list(
+        TicketEvent.objects.filter(ticket=on_monday, verb__in=["remind", "escalate"]).values_list(
+            "verb", flat=True
+        )
+    )
+    assert verbs == ["remind", "escalate", "escalate", "escalate"]
+    assert personas.leader.notifications.count() == 0  # a city leader is not the district's
+
+
+def test_a_late_first_sweep_takes_every_due_level_at_once(on_monday):
+    assert sweep_at(T0 + dt.timedelta(hours=5))["steps"] == 3  # L1, L2, L3; no stale reminder
+    assert not Escalation.objects.filter(step=0).exists()
+
+
+def test_claiming_stops_the_claim_clock_and_starts_the_handle_clock(on_monday, personas):
+    with time_machine.travel(T0 + dt.timedelta(minutes=30), tick=False):
+        actions.ticket_claim(
+            dispatch=Dispatch.objects.get(ticket=on_monday), actor=personas.department_officer
+        )
+    claim = Clock.objects.get(ticket=on_monday, kind="claim")
+    handle = Clock.objects.get(ticket=on_monday, kind="handle")
+    assert (claim.state, claim.next_check_at) == ("met", None)
+    assert handle.state == "running"
+    assert handle.due_at == T0 + dt.timedelta(minutes=30, hours=24)  # urgent: 24 natural hours
+    assert sweep_at(T0 + dt.timedelta(hours=3))["steps"] == 0  # the claim clock no longer escalates
+
+
+def test_an_approved_extension_moves_the_deadline_and_restarts_the_ladder(on_monday, personas):
+    dispatch = Dispatch.objects.get(ticket=on_monday)
+    with time_machine.travel(T0 + dt.timedelta(minutes=10), tick=False):
+        actions.ticket_claim(dispatch=dispatch, actor=personas.department_officer)
+    dispatch.refresh_from_db()
+    new_due = dispatch.handle_due_at + dt.timedelta(days=3)
+    with time_machine.travel(T0 + dt.timedelta(hours=1), tick=False):
+        request = actions.ticket_request_extension(
+            dispatch=dispatch,
+            actor=personas.department_officer,
+            requested_due_at=new_due,
+            reason="需协调",
+        )
+        actions.ticket_review_extension(
+            request=request, actor=personas.street_officer_a, approve=True
+        )
+    handle = Clock.objects.get(ticket=on_monday, kind="handle")
+    assert handle.due_at == new_due
+    assert sweep_at(T0 + dt.timedelta(days=1, hours=1))["steps"] == 0  # the old deadline is gone
+
+
+def test_closing_starts_the_callback_clock_and_the_callback_stops_it(on_monday, personas):
+    dispatch = Dispatch.objects.get(ticket=on_monday)
+    actions.ticket_claim(dispatch=dispatch, actor=personas.department_officer)
+    actions.ticket_reply(dispatch=dispatch, actor=personas.department_officer, result="已处理")
+    actions.ticket_close(ticket=on_monday, actor=personas.street_officer_a)
+    assert Clock.objects.get(ticket=on_monday, kind="callback").state == "running"
+    assert (
+        not Clock.objects.filter(ticket=on_monday, state="running")
+        .exclude(kind="callback")
+        .exists()
+    )
+    actions.ticket_callback(
+        ticket=on_monday,
+        actor=personas.street_officer_a,
+        resolution="resolved",
+        satisfaction="satisfied",
+    )
+    assert not Clock.objects.filter(ticket=on_monday, state="running").exists()
+
+
+def test_an_emergency_whistle_counts_minutes(report, city, personas):
+    with time_machine.travel(T0, tick=False):
+        ticket = report()
+        actions.ticket_whistle(
+            ticket=ticket,
+            actor=personas.street_officer_a,
+            whistle_type="emergency",
+            lead=city.dept_urban,
+        )
+    clock = Clock.objects.get(ticket=ticket)
+    assert (clock.kind, clock.due_at) == ("whistle_report", T0 + dt.timedelta(minutes=30))
+
+
+def test_loading_a_year_recomputes_provisional_deadlines(report, city, personas, categories, tmp_path):
+    from django.core.management import call_command
+
+    from core import workcalendar
+    from core.models import WorkCalendarDay
+
+    WorkCalendarDay.objects.filter(day__year=2026).delete()
+    workcalendar.invalidate()
+    start = dt.datetime(2025, 12, 29, 2, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        ticket = report(category=categories["E0304"])  # 违法搭建: 15 working days
+        actions.ticket_whistle(
+            ticket=ticket,
+            actor=personas.street_officer_a,
+            whistle_type="resident_demand",
+            lead=city.dept_urban,
+        )
+        actions.ticket_claim(
+            dispatch=Dispatch.objects.get(ticket=ticket), actor=personas.department_officer
+        )
+    handle = Clock.objects.get(ticket=ticket, kind="handle")
+    assert handle.provisional is True
+    arrangement = tmp_path / "2026.csv"
+    arrangement.write_text("2026-01-01,0,元旦\n2026-01-02,0,元旦\n", encoding="utf-8")
+    call_command("load_calendar", "2026", "--file", str(arrangement))
+    provisional_due = handle.due_at
+    provisional_due = handle.due_at
+    handle.refresh_from_db()
+    assert handle.provisional is False
+    assert handle.due_at > provisional_due  # 2 January is a holiday after all
+    assert handle.due_at > provisional_due  # 2 January is a holiday after all
+    event = TicketEvent.objects.get(ticket=ticket, verb="deadline_recomputed")
+    assert event.data["new_due_at"] == handle.due_at.isoformat()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="skip_locked needs PostgreSQL (CI runs it)"
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_never_take_a_step_twice(report, city, personas):
+    with time_machine.travel(T0, tick=False):
+        for _ in range(40):
+            ticket = report(urgency="urgent")
+            actions.ticket_whistle(
+                ticket=ticket,
+                actor=personas.street_officer_a,
+                whistle_type="resident_demand",
+                lead=city.dept_urban,
+            )
+    barrier = threading.Barrier(2)
+
+    def run(_):
+        try:
+            barrier.wait()
+            with time_machine.travel(T0 + dt.timedelta(hours=5), tick=False):
+                return clocks.sweep(batch=7)["steps"]
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(run, range(2)))
+    assert sum(results) == 40 * 3
+    assert Escalation.objects.count() == 40 * 3
