@@ -232,6 +232,24 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a field called kind/role/state with different
+    # choices: name each enum after its own choice class.
+    "ENUM_NAME_OVERRIDES": {
+        "CategoryKindEnum": "services.models.CategoryKind",
+        "SupervisionKindEnum": "services.models.SupervisionKind",
+        "ClockKindEnum": "services.models.ClockKind",
+        "GridKindEnum": "grids.geography.models.GridKind",
+        "PartyOrgKindEnum": "partyorg.models.OrgKind",
+        "VisitKindEnum": "grids.rosters.models.VisitKind",
+        "PostRoleEnum": "governance.models.Role",
+        "DispatchRoleEnum": "services.models.DispatchRole",
+        "RosterRoleEnum": "grids.rosters.models.RosterRole",
+        "TicketStateEnum": "services.models.TicketState",
+        "DispatchStateEnum": "services.models.DispatchState",
+        "ReviewStateEnum": "services.models.ReviewState",
+        "GenderEnum": "grids.rosters.models.Gender",
+        "AreaLevelEnum": "governance.models.AreaLevel",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------

@@ -17,7 +17,7 @@ from core.types import Actor
 
 #: Called after a year's arrangement changes (inside the transaction) with the
 #: year; the clocks register here to recompute provisional deadlines.
-calendar_changed_receivers: list[Callable[[int, Actor], None]] = []
+calendar_changed_receivers: list[Callable[[int, Actor], object]] = []
 
 
 def _ensure_admin(actor: Actor) -> None:

@@ -83,6 +83,14 @@ class NotificationSerializer(serializers.ModelSerializer[Notification]):
         read_only_fields = fields
 
 
+class UnreadCountSerializer(serializers.Serializer[Any]):
+    unread = serializers.IntegerField()
+
+
+class MarkedSerializer(serializers.Serializer[Any]):
+    marked = serializers.IntegerField()
+
+
 class InboxPagination(DefaultCursorPagination):
     ordering = ("-created_at", "-id")
 
@@ -95,18 +103,18 @@ class InboxViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Notification])
     filterset_fields = ["verb"]
 
     def get_queryset(self) -> QuerySet[Notification]:
-        qs = Notification.objects.filter(user_id=self.request.user.pk)
+        qs = Notification.objects.filter(user_id=int(self.request.user.pk or 0))
         if self.request.query_params.get("unread") in ("1", "true"):
             qs = qs.filter(read_at__isnull=True)
         return qs
 
-    @extend_schema(responses={200: serializers.DictField(child=serializers.IntegerField())})
+    @extend_schema(responses=UnreadCountSerializer)
     @action(detail=False, methods=["get"], pagination_class=None)
     def unread_count(self, request: Request) -> Response:
         return Response(
             {
                 "unread": Notification.objects.filter(
-                    user_id=request.user.pk, read_at__isnull=True
+                    user_id=int(request.user.pk or 0), read_at__isnull=True
                 ).count()
             }
         )
@@ -117,7 +125,7 @@ class InboxViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Notification])
         from core.inbox import inbox_mark_read
 
         note = Notification.objects.filter(
-            user_id=request.user.pk, pk=int(pk) if pk.isdigit() else 0
+            user_id=int(request.user.pk or 0), pk=int(pk) if pk.isdigit() else 0
         ).first()
         if note is None:
             raise NotFound(code="notification_not_found")
@@ -125,12 +133,10 @@ class InboxViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Notification])
             NotificationSerializer(inbox_mark_read(notification=note, actor=request.user)).data
         )
 
-    @extend_schema(
-        request=None, responses={200: serializers.DictField(child=serializers.IntegerField())}
-    )
+    @extend_schema(request=None, responses=MarkedSerializer)
     @action(detail=False, methods=["post"], pagination_class=None)
     def read_all(self, request: Request) -> Response:
-        count = Notification.objects.filter(user_id=request.user.pk, read_at__isnull=True).update(
-            read_at=timezone.now()
-        )
+        count = Notification.objects.filter(
+            user_id=int(request.user.pk or 0), read_at__isnull=True
+        ).update(read_at=timezone.now())
         return Response({"marked": count})

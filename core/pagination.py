@@ -10,4 +10,4 @@ class DefaultCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
-    ordering = "-id"
+    ordering: str | tuple[str, ...] = "-id"

@@ -461,8 +461,8 @@ def ticket_claim(*, dispatch: Dispatch, actor: User) -> Dispatch:
         )
     if ticket.state not in transition.ticket_from:
         raise InvalidTransition(
-            _("A case that is “%(state)s” cannot be %(verb)s.")
-            % {"state": ticket.get_state_display(), "verb": "claimed"},
+            _("A case that is “%(state)s” cannot take this step.")
+            % {"state": ticket.get_state_display()},
             extra={"verb": "claim", "state": ticket.state},
         )
     now = timezone.now()

@@ -63,7 +63,7 @@ class TicketEventInline(admin.TabularInline[TicketEvent, Ticket]):
     extra = 0
     can_delete = False
     fields = ["at", "verb", "from_state", "to_state", "actor", "dispatch", "note"]
-    readonly_fields = fields
+    readonly_fields = ["at", "verb", "from_state", "to_state", "actor", "dispatch", "note"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -83,7 +83,16 @@ class DispatchInline(admin.TabularInline[Dispatch, Ticket]):
         "claimed_at",
         "handle_due_at",
     ]
-    readonly_fields = fields
+    readonly_fields = [
+        "department",
+        "role",
+        "state",
+        "dispatched_at",
+        "claim_due_at",
+        "claimed_by",
+        "claimed_at",
+        "handle_due_at",
+    ]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

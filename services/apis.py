@@ -21,6 +21,7 @@ from rest_framework.serializers import BaseSerializer
 
 from core.errors import NotFound
 from core.pagination import DefaultCursorPagination
+from core.types import User
 from governance.models import Area, Department
 from governance.selectors import department_list, user_scope
 from services import actions, selectors, workflow
@@ -37,6 +38,13 @@ from services.models import (
     TicketState,
     Urgency,
 )
+
+
+def _actor(request: Request) -> User:
+    """The logged-in caller (every endpoint here requires authentication)."""
+    assert isinstance(request.user, User)
+    return request.user
+
 
 ERRORS = {
     400: OpenApiResponse(description="validation_error: {code, message, extra.fields}"),
@@ -80,7 +88,7 @@ def _detail(ticket: Ticket, request: Request) -> dict[str, Any]:
     if mine is not None:
         caps |= capacities(request.user, ticket, dispatch=mine)
     ticket.allowed_actions = workflow.allowed_verbs(ticket_state=ticket.state, capacities=caps)  # type: ignore[attr-defined]
-    return s.TicketDetailSerializer(ticket, context={"request": request}).data  # type: ignore[return-value]
+    return s.TicketDetailSerializer(ticket, context={"request": request}).data
 
 
 class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Ticket]):
@@ -99,7 +107,7 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Ticket]):
     )
     def create(self, request: Request) -> Response:
         data = self._valid(s.TicketReportSerializer, request)
-        ticket = actions.ticket_report(actor=request.user, **data)  # type: ignore[arg-type]
+        ticket = actions.ticket_report(actor=_actor(request), **data)
         return Response(_detail(ticket, request), status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: s.TicketDetailSerializer, 404: ERRORS[404]})
@@ -170,8 +178,8 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Ticket]):
             request,
             pk,
             s.NoteSerializer,
-            lambda t, d: actions.ticket_self_handle(ticket=t, actor=request.user, **d),
-        )  # type: ignore[arg-type]
+            lambda t, d: actions.ticket_self_handle(ticket=t, actor=_actor(request), **d),
+        )
 
     @extend_schema(request=s.ResultSerializer, responses={200: s.TicketDetailSerializer, **ERRORS})
     @action(detail=True, methods=["post"], url_path="self_close")
@@ -180,8 +188,8 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Ticket]):
             request,
             pk,
             s.ResultSerializer,
-            lambda t, d: actions.ticket_self_close(ticket=t, actor=request.user, **d),
-        )  # type: ignore[arg-type]
+            lambda t, d: actions.ticket_self_close(ticket=t, actor=_actor(request), **d),
+        )
 
     @extend_schema(request=s.WhistleSerializer, responses={200: s.TicketDetailSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
@@ -190,8 +198,8 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Ticket]):
             request,
             pk,
             s.WhistleSerializer,
-            lambda t, d: actions.ticket_whistle(ticket=t, actor=request.user, **d),
-        )  # type: ignore[arg-type]
+            lambda t, d: actions.ticket_whistle(ticket=t, actor=_actor(request), **d),
+        )
 
     @extend_schema(request=s.NoteSerializer, responses={200: s.TicketDetailSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
@@ -200,8 +208,8 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Ticket]):
             request,
             pk,
             s.NoteSerializer,
-            lambda t, d: actions.ticket_close(ticket=t, actor=request.user, **d),
-        )  # type: ignore[arg-type]
+            lambda t, d: actions.ticket_close(ticket=t, actor=_actor(request), **d),
+        )
 
     @extend_schema(
         request=s.RequiredNoteSerializer, responses={200: s.TicketDetailSerializer, **ERRORS}
@@ -212,8 +220,8 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Ticket]):
             request,
             pk,
             s.RequiredNoteSerializer,
-            lambda t, d: actions.ticket_rework(ticket=t, actor=request.user, **d),
-        )  # type: ignore[arg-type]
+            lambda t, d: actions.ticket_rework(ticket=t, actor=_actor(request), **d),
+        )
 
     @extend_schema(
         request=s.CallbackSerializer, responses={200: s.TicketDetailSerializer, **ERRORS}
@@ -224,8 +232,8 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Ticket]):
             request,
             pk,
             s.CallbackSerializer,
-            lambda t, d: actions.ticket_callback(ticket=t, actor=request.user, **d),
-        )  # type: ignore[arg-type]
+            lambda t, d: actions.ticket_callback(ticket=t, actor=_actor(request), **d),
+        )
 
     @extend_schema(request=s.NoteSerializer, responses={200: s.TicketDetailSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
@@ -234,8 +242,8 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Ticket]):
             request,
             pk,
             s.NoteSerializer,
-            lambda t, d: actions.ticket_resume(ticket=t, actor=request.user, **d),
-        )  # type: ignore[arg-type]
+            lambda t, d: actions.ticket_resume(ticket=t, actor=_actor(request), **d),
+        )
 
     @extend_schema(
         request=s.SuperviseSerializer, responses={200: s.TicketDetailSerializer, **ERRORS}
@@ -246,8 +254,8 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Ticket]):
             request,
             pk,
             s.SuperviseSerializer,
-            lambda t, d: actions.ticket_supervise(ticket=t, actor=request.user, **d),
-        )  # type: ignore[arg-type]
+            lambda t, d: actions.ticket_supervise(ticket=t, actor=_actor(request), **d),
+        )
 
     def _review(self, request: Request, pk: str, model: Any, run: Callable[..., Any]) -> Response:
         data = self._valid(s.ReviewSerializer, request)
@@ -255,7 +263,7 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Ticket]):
         pending = model.objects.filter(pk=data["request"], dispatch__ticket=ticket).first()
         if pending is None:
             raise NotFound(code="request_not_found")
-        run(request=pending, actor=request.user, approve=data["approve"], note=data["note"])
+        run(request=pending, actor=_actor(request), approve=data["approve"], note=data["note"])
         return Response(_detail(access_ticket(request.user, pk), request))
 
     @extend_schema(request=s.ReviewSerializer, responses={200: s.TicketDetailSerializer, **ERRORS})
@@ -282,7 +290,7 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Ticket]):
         dispatch = my_live_dispatch(request.user, ticket)
         if dispatch is None:
             raise NotFound(code="dispatch_not_found")
-        actions.ticket_claim(dispatch=dispatch, actor=request.user)  # type: ignore[arg-type]
+        actions.ticket_claim(dispatch=dispatch, actor=_actor(request))
         return Response(_detail(access_ticket(request.user, pk), request))
 
     @extend_schema(request=s.ReturnSerializer, responses={200: s.TicketDetailSerializer, **ERRORS})
@@ -292,8 +300,8 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Ticket]):
             request,
             pk,
             s.ReturnSerializer,
-            lambda dp, d: actions.ticket_request_return(dispatch=dp, actor=request.user, **d),
-        )  # type: ignore[arg-type]
+            lambda dp, d: actions.ticket_request_return(dispatch=dp, actor=_actor(request), **d),
+        )
 
     @extend_schema(
         request=s.ProgressSerializer, responses={200: s.TicketDetailSerializer, **ERRORS}
@@ -304,8 +312,8 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Ticket]):
             request,
             pk,
             s.ProgressSerializer,
-            lambda dp, d: actions.ticket_progress(dispatch=dp, actor=request.user, **d),
-        )  # type: ignore[arg-type]
+            lambda dp, d: actions.ticket_progress(dispatch=dp, actor=_actor(request), **d),
+        )
 
     @extend_schema(request=s.ResultSerializer, responses={200: s.TicketDetailSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
@@ -314,8 +322,8 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Ticket]):
             request,
             pk,
             s.ResultSerializer,
-            lambda dp, d: actions.ticket_reply(dispatch=dp, actor=request.user, **d),
-        )  # type: ignore[arg-type]
+            lambda dp, d: actions.ticket_reply(dispatch=dp, actor=_actor(request), **d),
+        )
 
     @extend_schema(
         request=s.ExtensionSerializer, responses={200: s.TicketDetailSerializer, **ERRORS}
@@ -326,8 +334,8 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Ticket]):
             request,
             pk,
             s.ExtensionSerializer,
-            lambda dp, d: actions.ticket_request_extension(dispatch=dp, actor=request.user, **d),
-        )  # type: ignore[arg-type]
+            lambda dp, d: actions.ticket_request_extension(dispatch=dp, actor=_actor(request), **d),
+        )
 
     @extend_schema(
         request=s.OnAccountSerializer, responses={200: s.TicketDetailSerializer, **ERRORS}
@@ -338,8 +346,10 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Ticket]):
             request,
             pk,
             s.OnAccountSerializer,
-            lambda dp, d: actions.ticket_request_on_account(dispatch=dp, actor=request.user, **d),
-        )  # type: ignore[arg-type]
+            lambda dp, d: actions.ticket_request_on_account(
+                dispatch=dp, actor=_actor(request), **d
+            ),
+        )
 
 
 class DispatchFilter(django_filters.FilterSet):
@@ -377,7 +387,7 @@ class DispatchViewSet(viewsets.ReadOnlyModelViewSet[Dispatch]):
     @action(detail=True, methods=["post"], filterset_class=None)
     def claim(self, request: Request, pk: str) -> Response:
         dispatch = access_dispatch(request.user, pk)
-        dispatch = actions.ticket_claim(dispatch=dispatch, actor=request.user)  # type: ignore[arg-type]
+        dispatch = actions.ticket_claim(dispatch=dispatch, actor=_actor(request))
         return Response(s.DispatchSerializer(dispatch).data)
 
 

@@ -10,6 +10,8 @@ freezing them.
 
 from __future__ import annotations
 
+from typing import Any
+
 # (code, name, amount, unit, children[(code, name, amount, unit)])
 H, WH, WD, CD = "natural_hours", "working_hours", "working_days", "calendar_days"
 
@@ -171,7 +173,7 @@ REQUEST_TYPES = [
 ]
 
 
-def seed_categories(Category: type) -> int:
+def seed_categories(Category: Any) -> int:
     """Create any missing reference category; returns how many were created."""
     created = 0
     order = 0

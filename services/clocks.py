@@ -125,15 +125,14 @@ def _staff(role: str, **where: Any) -> Any:
 
 def _who(clock: Clock, step: int) -> Any:
     ticket = clock.ticket
+    department_id = clock.dispatch.department_id if clock.dispatch is not None else None
     if step == Step.REMIND:
-        if clock.dispatch_id:
-            return _staff(
-                Role.DEPARTMENT_OFFICER, posts__department_id=clock.dispatch.department_id
-            )  # type: ignore[union-attr]
+        if department_id is not None:
+            return _staff(Role.DEPARTMENT_OFFICER, posts__department_id=department_id)
         return _staff(Role.STREET_OFFICER, posts__area__path=ticket.path[: 3 * Area.steplen])
     if step == Step.DUE:
-        if clock.dispatch_id:
-            return _staff(Role.DEPARTMENT_HEAD, posts__department_id=clock.dispatch.department_id)  # type: ignore[union-attr]
+        if department_id is not None:
+            return _staff(Role.DEPARTMENT_HEAD, posts__department_id=department_id)
         return _staff(Role.STREET_OFFICER, posts__area__path=ticket.path[: 3 * Area.steplen])
     if step == Step.STREET:
         return _staff(Role.LEADER, posts__area__path=ticket.path[: 3 * Area.steplen]) | _staff(

@@ -341,13 +341,13 @@ class Dispatch(models.Model):
             # One live dispatch per ticket and department.
             models.UniqueConstraint(
                 fields=["ticket", "department"],
-                condition=Q(state__in=list(ACTIVE_DISPATCH_STATES)),
+                condition=Q(state__in=sorted(ACTIVE_DISPATCH_STATES)),
                 name="dispatch_one_active_per_department",
             ),
             # One live lead (主办) per ticket.
             models.UniqueConstraint(
                 fields=["ticket"],
-                condition=Q(role="lead", state__in=list(ACTIVE_DISPATCH_STATES)),
+                condition=Q(role="lead", state__in=sorted(ACTIVE_DISPATCH_STATES)),
                 name="dispatch_one_active_lead",
             ),
             # Claimed ⇔ someone claimed it.

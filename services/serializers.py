@@ -40,7 +40,7 @@ class CategoryBriefSerializer(serializers.ModelSerializer[Category]):
         read_only_fields = fields
 
 
-class DepartmentBriefSerializer(serializers.ModelSerializer[Department]):
+class TicketDepartmentSerializer(serializers.ModelSerializer[Department]):
     class Meta:
         model = Department
         fields = ["id", "name", "short_name"]
@@ -48,7 +48,7 @@ class DepartmentBriefSerializer(serializers.ModelSerializer[Department]):
 
 
 class DispatchSerializer(serializers.ModelSerializer[Dispatch]):
-    department = DepartmentBriefSerializer(read_only=True)
+    department = TicketDepartmentSerializer(read_only=True)
     claimed_by_name = serializers.SerializerMethodField()
 
     class Meta:
@@ -199,7 +199,7 @@ class TicketReportSerializer(serializers.Serializer[Any]):
     )
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
-    source = serializers.ChoiceField(choices=Source.choices, default=Source.GRID_PATROL)
+    source = serializers.ChoiceField(choices=Source.choices, default=Source.GRID_PATROL)  # type: ignore[assignment]  # Field.source
     reporter_name = serializers.CharField(
         max_length=60, required=False, allow_blank=True, default=""
     )
@@ -286,7 +286,7 @@ class SuperviseSerializer(serializers.Serializer[Any]):
 
 
 class RoutingSuggestionSerializer(serializers.Serializer[Any]):
-    department = DepartmentBriefSerializer()
+    department = TicketDepartmentSerializer()
     role = serializers.ChoiceField(choices=DispatchRole.choices)
     rule = serializers.SerializerMethodField()
 

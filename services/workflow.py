@@ -146,8 +146,8 @@ def check(
         )
     if ticket_state not in transition.ticket_from:
         raise InvalidTransition(
-            _("A case that is “%(state)s” cannot be %(verb)s.")
-            % {"state": T(ticket_state).label, "verb": verb.replace("_", " ")},
+            _("A case that is “%(state)s” cannot take this step.")
+            % {"state": T(ticket_state).label},
             extra={"verb": verb, "state": ticket_state},
         )
     if transition.dispatch_from and dispatch_state not in transition.dispatch_from:

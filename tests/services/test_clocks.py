@@ -139,7 +139,9 @@ def test_an_emergency_whistle_counts_minutes(report, city, personas):
     assert (clock.kind, clock.due_at) == ("whistle_report", T0 + dt.timedelta(minutes=30))
 
 
-def test_loading_a_year_recomputes_provisional_deadlines(report, city, personas, categories, tmp_path):
+def test_loading_a_year_recomputes_provisional_deadlines(
+    report, city, personas, categories, tmp_path
+):
     from django.core.management import call_command
 
     from core import workcalendar
