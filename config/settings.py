@@ -276,14 +276,21 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Queue the portal's tasks go to and its workers read ("celery"); a test run
+# or a second deployment sharing one Redis database sets its own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Seconds between the clock and delivery sweeps (the integration tests use 2).
+CLOCK_SWEEP_SECONDS = env.float("CLOCK_SWEEP_SECONDS", default=60.0)
+if CLOCK_SWEEP_SECONDS <= 0:
+    raise EnvError('Environment variable "CLOCK_SWEEP_SECONDS" invalid: a positive number')
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Shows that beat, broker and worker are alive (one log line a minute).
     "heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
     # Sends outbox deliveries whose task never ran (broker down) or failed.
-    "sweep-deliveries": {"task": "core.sweep_deliveries", "schedule": 60.0},
+    "sweep-deliveries": {"task": "core.sweep_deliveries", "schedule": CLOCK_SWEEP_SECONDS},
     # Reminds and escalates due clocks (services.clocks.sweep).
-    "sweep-clocks": {"task": "services.sweep_clocks", "schedule": 60.0},
+    "sweep-clocks": {"task": "services.sweep_clocks", "schedule": CLOCK_SWEEP_SECONDS},
 }
 # Publishing must not hang a request when the broker is down: fail fast and
 # let the outbox sweep send later.
@@ -340,6 +347,8 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# Folder for EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend.
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="gridgov@localhost")
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
 if SMS_BACKEND not in ("console", "file", "http"):

@@ -52,13 +52,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
     a database outage gives 503.
     """
     checks = {"database": _check_database(), "broker": _check_broker()}
+    warnings: list[str] = []
     if checks["database"] != "ok":
         status, code = "error", 503
-    elif checks["broker"] != "ok":
-        status, code = "degraded", 200
     else:
-        status, code = "ok", 200
-    return JsonResponse({"status": status, "checks": checks}, status=code)
+        from core.workcalendar import calendar_warnings
+
+        warnings = calendar_warnings()
+        checks["calendar"] = "warning" if warnings else "ok"
+        status = "degraded" if checks["broker"] != "ok" else "ok"
+        code = 200
+    return JsonResponse({"status": status, "checks": checks, "warnings": warnings}, status=code)
 
 
 def _wants_json(request: HttpRequest) -> bool:

@@ -22,6 +22,7 @@ Units:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -219,3 +220,41 @@ def _add_working_hours(local: dt.datetime, hours: int, version: Any) -> Deadline
         day += dt.timedelta(days=1)
         cursor = dt.datetime.combine(day, dt.time(0, 0), tzinfo=TZ)
     raise ValueError("working hours do not fit in ten years")
+
+
+#: Callables returning how many running deadlines are provisional; apps that
+#: keep deadlines register one (services does, for its clocks).
+provisional_counters: list[Callable[[], int]] = []
+
+
+def year_loaded(year: int) -> bool:
+    return _year(year) is not None
+
+
+def calendar_warnings(today: dt.date | None = None) -> list[str]:
+    """What an operator must act on: a year not loaded that deadlines reach."""
+    today = today or dt.datetime.now(TZ).date()
+    from django.utils.translation import gettext as _
+
+    warnings = []
+    if not year_loaded(today.year):
+        warnings.append(
+            _("The %(year)d working calendar is not loaded: deadlines are provisional.")
+            % {"year": today.year}
+        )
+    # From October the next year's deadlines are near: 15 working days from
+    # late December reach January.
+    if today.month >= 10 and not year_loaded(today.year + 1):
+        warnings.append(
+            _(
+                "The %(year)d working calendar is not loaded yet (load it with “manage.py load_calendar %(year)d” once published)."
+            )
+            % {"year": today.year + 1}
+        )
+    provisional = sum(counter() for counter in provisional_counters)
+    if provisional:
+        warnings.append(
+            _("%(n)d running deadlines are provisional until their year is loaded.")
+            % {"n": provisional}
+        )
+    return warnings

@@ -408,3 +408,125 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet[Category]):
 
         city = area_list(user=self.request.user).filter(depth=1).first()
         return selectors.categories_for_city(city)
+
+
+class SupervisionPagination(DefaultCursorPagination):
+    ordering = ("created_at", "id")  # oldest (usually longest overdue) first
+
+
+class SupervisionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Ticket]):
+    """督办清单: open cases that are overdue or under supervision, with how
+    long each is overdue; ``summary/`` counts them by street and department."""
+
+    serializer_class = s.SupervisionItemSerializer
+    pagination_class = SupervisionPagination
+
+    def get_queryset(self) -> QuerySet[Ticket]:
+        live = Dispatch.objects.filter(
+            state__in=["awaiting_claim", "claimed", "return_requested", "replied"]
+        ).select_related("department")
+        return selectors.supervision_list(user=self.request.user).prefetch_related(
+            Prefetch("dispatches", queryset=live, to_attr="live_dispatches")
+        )
+
+    def _rows(self, tickets: list[Ticket]) -> list[dict[str, Any]]:
+        from django.utils import timezone
+
+        streets = dict(
+            Area.objects.filter(path__in={t.path[: 3 * Area.steplen] for t in tickets}).values_list(
+                "path", "name"
+            )
+        )
+        now = timezone.now()
+        rows = []
+        for t in tickets:
+            since = getattr(t, "overdue_since", None)
+            rows.append(
+                {
+                    "id": t.pk,
+                    "number": t.number,
+                    "state": t.state,
+                    "urgency": t.urgency,
+                    "category": t.category.name,
+                    "grid": t.grid.name,
+                    "street": streets.get(t.path[: 3 * Area.steplen], ""),
+                    "departments": [d.department.name for d in getattr(t, "live_dispatches", [])],
+                    "supervised": t.supervised,
+                    "overdue_since": since,
+                    "overdue_minutes": int((now - since).total_seconds() // 60) if since else None,
+                }
+            )
+        return rows
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        assert page is not None
+        return self.get_paginated_response(
+            s.SupervisionItemSerializer(self._rows(page), many=True).data
+        )
+
+    @extend_schema(responses=s.SupervisionSummarySerializer)
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def summary(self, request: Request) -> Response:
+        from django.db.models import Count, Q
+        from django.db.models.functions import Substr
+
+        base = selectors.supervision_list(user=request.user)
+        overdue_q = Q(overdue_since__isnull=False)
+        by_path = (
+            base.annotate(street_path=Substr("path", 1, 3 * Area.steplen))
+            .values("street_path")
+            .annotate(
+                overdue=Count("id", filter=overdue_q, distinct=True),
+                supervised=Count("id", filter=Q(supervised=True), distinct=True),
+            )
+            .order_by("street_path")
+        )
+        rows = list(by_path)
+        names = dict(
+            Area.objects.filter(path__in=[r["street_path"] for r in rows]).values_list(
+                "path", "name"
+            )
+        )
+        by_department = (
+            Dispatch.objects.filter(
+                ticket__in=base.values("pk"),
+                state__in=["awaiting_claim", "claimed", "return_requested", "replied"],
+            )
+            .values("department__name")
+            .annotate(
+                overdue=Count(
+                    "ticket",
+                    filter=Q(clocks__state="running", clocks__due_at__lt=timezone_now()),
+                    distinct=True,
+                ),
+                supervised=Count("ticket", filter=Q(ticket__supervised=True), distinct=True),
+            )
+            .order_by("department__name")
+        )
+        data = {
+            "by_street": [
+                {
+                    "name": names.get(r["street_path"], r["street_path"]),
+                    "overdue": r["overdue"],
+                    "supervised": r["supervised"],
+                }
+                for r in rows
+            ],
+            "by_department": [
+                {
+                    "name": r["department__name"],
+                    "overdue": r["overdue"],
+                    "supervised": r["supervised"],
+                }
+                for r in by_department
+            ],
+            "total": base.count(),
+        }
+        return Response(s.SupervisionSummarySerializer(data).data)
+
+
+def timezone_now() -> Any:
+    from django.utils import timezone
+
+    return timezone.now()

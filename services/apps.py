@@ -18,3 +18,9 @@ class ServicesConfig(AppConfig):
 
         if recompute_provisional not in calendar_changed_receivers:
             calendar_changed_receivers.append(recompute_provisional)
+
+        from core.workcalendar import provisional_counters
+        from services.clocks import count_provisional
+
+        if count_provisional not in provisional_counters:
+            provisional_counters.append(count_provisional)

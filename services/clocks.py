@@ -63,6 +63,13 @@ def clock_start(
     start = start or timezone.now()
     deadline = workcalendar.add(start, amount, unit)
     remind = _remind_at(start, deadline.due_at)
+    if deadline.provisional:
+        logger.warning(
+            "provisional %s deadline for ticket %s: %s reaches a year whose working calendar is not loaded",
+            kind,
+            ticket.number,
+            deadline.due_at.date().isoformat(),
+        )
     return Clock.objects.create(
         ticket=ticket,
         dispatch=dispatch,
@@ -75,6 +82,10 @@ def clock_start(
         provisional=deadline.provisional,
         next_check_at=remind,
     )
+
+
+def count_provisional() -> int:
+    return Clock.objects.filter(state=ClockState.RUNNING, provisional=True).count()
 
 
 def clock_stop(

@@ -133,3 +133,38 @@ def routing_suggestions(ticket: Ticket) -> list[RoutingRule]:
         seen.add(rule.department_id)
         out.append(rule)
     return out
+
+
+def overdue_clocks(*, user: AnyUser, now: Any = None) -> QuerySet[Any]:
+    """Running claim/handle clocks past their deadline, in the user's scope."""
+    from services.models import Clock
+
+    now = now or timezone.now()
+    return Clock.objects.filter(
+        state="running",
+        kind__in=["claim", "handle", "whistle_report"],
+        due_at__lt=now,
+        ticket__in=ticket_list(user=user),
+    )
+
+
+def supervision_list(*, user: AnyUser) -> QuerySet[Ticket]:
+    """The 督办清单: open tickets that are overdue or under supervision.
+
+    ``overdue_since`` is the earliest missed deadline of a running clock.
+    """
+    from django.db.models import Subquery
+
+    from services.models import OPEN_STATES, Clock
+
+    now = timezone.now()
+    overdue = Clock.objects.filter(
+        ticket=OuterRef("pk"), state="running", kind__in=["claim", "handle", "whistle_report"], due_at__lt=now
+    )
+    return (
+        ticket_list(user=user)
+        .filter(state__in=OPEN_STATES)
+        .annotate(overdue_since=Subquery(overdue.order_by("due_at").values("due_at")[:1]))
+        .filter(Q(overdue_since__isnull=False) | Q(supervised=True))
+        .select_related("category", "grid")
+    )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.logging import mask_phone
@@ -154,12 +155,30 @@ class TicketEventSerializer(serializers.ModelSerializer[TicketEvent]):
         return obj.dispatch.department.name if obj.dispatch else None
 
 
+class ClockSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    state = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField()
+    remind_at = serializers.DateTimeField()
+    provisional = serializers.BooleanField()
+    level = serializers.IntegerField()
+    overdue = serializers.BooleanField()
+    department = serializers.CharField(allow_null=True)
+
+
 class TicketDetailSerializer(TicketListSerializer):
     dispatches = DispatchSerializer(many=True, read_only=True, source="all_dispatches")  # type: ignore[assignment]
     timeline = TicketEventSerializer(many=True, read_only=True)
+    clocks = serializers.SerializerMethodField()
     allowed_actions = serializers.ListField(child=serializers.CharField(), read_only=True)
     lat = serializers.DecimalField(max_digits=9, decimal_places=6, read_only=True)
     lng = serializers.DecimalField(max_digits=9, decimal_places=6, read_only=True)
+
+    @extend_schema_field(ClockSerializer(many=True))
+    def get_clocks(self, obj: Ticket) -> list[dict[str, Any]]:
+        return clock_rows(obj)
 
     class Meta(TicketListSerializer.Meta):
         fields = [
@@ -172,9 +191,31 @@ class TicketDetailSerializer(TicketListSerializer):
             "closed_at",
             "external_no",
             "timeline",
+            "clocks",
             "allowed_actions",
         ]
         read_only_fields = fields
+
+
+def clock_rows(ticket: Ticket) -> list[dict[str, Any]]:
+    from django.utils import timezone
+
+    now = timezone.now()
+    return [
+        {
+            "id": c.pk,
+            "kind": c.kind,
+            "state": c.state,
+            "started_at": c.started_at,
+            "due_at": c.due_at,
+            "remind_at": c.remind_at,
+            "provisional": c.provisional,
+            "level": c.level,
+            "overdue": c.state == "running" and c.due_at < now,
+            "department": c.dispatch.department.name if c.dispatch else None,
+        }
+        for c in ticket.clocks.select_related("dispatch__department").order_by("started_at", "id")
+    ]
 
 
 # --- inputs -------------------------------------------------------------------
@@ -306,3 +347,29 @@ class DispatchQueueSerializer(DispatchSerializer):
     class Meta(DispatchSerializer.Meta):
         fields = [*DispatchSerializer.Meta.fields, "ticket"]
         read_only_fields = fields
+
+
+class SupervisionItemSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    state = serializers.CharField()
+    urgency = serializers.CharField()
+    category = serializers.CharField()
+    grid = serializers.CharField()
+    street = serializers.CharField()
+    departments = serializers.ListField(child=serializers.CharField())
+    supervised = serializers.BooleanField()
+    overdue_since = serializers.DateTimeField(allow_null=True)
+    overdue_minutes = serializers.IntegerField(allow_null=True)
+
+
+class SupervisionGroupSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    overdue = serializers.IntegerField()
+    supervised = serializers.IntegerField()
+
+
+class SupervisionSummarySerializer(serializers.Serializer[Any]):
+    by_street = SupervisionGroupSerializer(many=True)
+    by_department = SupervisionGroupSerializer(many=True)
+    total = serializers.IntegerField()

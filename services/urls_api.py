@@ -9,5 +9,6 @@ router = SimpleRouter(trailing_slash=True)
 router.register("tickets", apis.TicketViewSet, basename="ticket")
 router.register("dispatches", apis.DispatchViewSet, basename="dispatch")
 router.register("categories", apis.CategoryViewSet, basename="category")
+router.register("supervision", apis.SupervisionViewSet, basename="supervision")
 
 urlpatterns: list[URLPattern | URLResolver] = [*router.urls]

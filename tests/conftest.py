@@ -24,6 +24,17 @@ from tests.factories import UserFactory, grant, make_child, make_city
 
 
 @pytest.fixture(autouse=True)
+def _english_outside_requests() -> Any:
+    """Code called directly (actions, commands) speaks English in tests so
+    assertions can read messages; pages and the API still pick their language
+    per request (Simplified Chinese by default, see test_pages)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     """PBKDF2's cost is the point in production and pure waste in tests."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -104,8 +115,25 @@ def personas(city: City) -> Personas:
 
 
 @pytest.fixture
+def client() -> Any:
+    """Django's test client, asking for English (see ``zh_client``)."""
+    from django.test import Client
+
+    return Client(HTTP_ACCEPT_LANGUAGE="en")
+
+
+@pytest.fixture
+def zh_client() -> Any:
+    """A browser that states no language: it gets the default, 简体中文."""
+    from django.test import Client
+
+    return Client()
+
+
+@pytest.fixture
 def api() -> APIClient:
-    return APIClient()
+    """An API client that asks for English, so tests can read messages."""
+    return APIClient(HTTP_ACCEPT_LANGUAGE="en")
 
 
 @pytest.fixture

@@ -14,10 +14,9 @@ def test_a_broker_outage_degrades_but_keeps_200(db, client, settings):
     settings.HEALTHZ_BROKER_TIMEOUT = 0.5
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {
-        "status": "degraded",
-        "checks": {"database": "ok", "broker": "error"},
-    }
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert (body["checks"]["database"], body["checks"]["broker"]) == ("ok", "error")
 
 
 def test_healthz_needs_no_login_and_no_https_redirect(db, client, settings):

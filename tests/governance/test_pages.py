@@ -5,8 +5,8 @@ import re
 from django.urls import reverse
 
 
-def test_login_page_is_chinese_by_default_and_uses_local_assets(db, client):
-    response = client.get("/accounts/login/")
+def test_login_page_is_chinese_by_default_and_uses_local_assets(db, zh_client):
+    response = zh_client.get("/accounts/login/")
     html = response.content.decode()
     assert response.status_code == 200
     assert '<html lang="zh-hans">' in html
@@ -23,7 +23,8 @@ def test_static_assets_are_served_by_the_portal(db, client):
         assert response.status_code == 200, path
 
 
-def test_login_and_logout(city, personas, client):
+def test_login_and_logout(city, personas, zh_client):
+    client = zh_client
     personas.street_officer_a.set_password("s3cret-pass!")
     personas.street_officer_a.save()
     response = client.post("/accounts/login/", {"username": "street_a", "password": "s3cret-pass!"})
@@ -34,13 +35,14 @@ def test_login_and_logout(city, personas, client):
     assert client.get("/").status_code == 302
 
 
-def test_wrong_password_shows_an_error(db, client):
-    response = client.post("/accounts/login/", {"username": "nobody", "password": "x"})
+def test_wrong_password_shows_an_error(db, zh_client):
+    response = zh_client.post("/accounts/login/", {"username": "nobody", "password": "x"})
     assert response.status_code == 200
     assert "用户名和密码不匹配" in response.content.decode()
 
 
-def test_language_switch_to_english_and_back(city, personas, client):
+def test_language_switch_to_english_and_back(city, personas, zh_client):
+    client = zh_client
     client.force_login(personas.street_officer_a)
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     html = client.get("/").content.decode()
@@ -50,7 +52,8 @@ def test_language_switch_to_english_and_back(city, personas, client):
     assert "我的岗位" in client.get("/").content.decode()
 
 
-def test_area_pages_are_scoped(city, personas, client):
+def test_area_pages_are_scoped(city, personas, zh_client):
+    client = zh_client
     client.force_login(personas.street_officer_a)
     page = client.get(reverse("area-detail", args=[city.street_a.pk]))
     assert page.status_code == 200

@@ -204,3 +204,86 @@ def test_two_sweeps_at_once_never_take_a_step_twice(report, city, personas):
         results = list(pool.map(run, range(2)))
     assert sum(results) == 40 * 3
     assert Escalation.objects.count() == 40 * 3
+
+
+def test_ticket_detail_shows_its_clocks(on_monday, personas, api_as):
+    with time_machine.travel(T0 + dt.timedelta(hours=3), tick=False):
+        body = api_as(personas.street_officer_a).get(f"/api/v1/tickets/{on_monday.pk}/").json()
+    [clock] = body["clocks"]
+    assert (clock["kind"], clock["state"], clock["overdue"], clock["provisional"]) == (
+        "claim",
+        "running",
+        True,
+        False,
+    )
+    assert clock["department"] == "区城市管理局"
+
+
+def test_supervision_list_and_summary(on_monday, report, personas, api_as, city):
+    fresh = report()  # not overdue, not supervised: not on the list
+    with time_machine.travel(T0 + dt.timedelta(hours=3), tick=False):
+        client = api_as(personas.street_officer_a)
+        items = client.get("/api/v1/supervision/").json()["results"]
+        summary = client.get("/api/v1/supervision/summary/").json()
+    assert [i["id"] for i in items] == [on_monday.pk]
+    assert items[0]["overdue_minutes"] == 60
+    assert items[0]["street"] == "新华街道"
+    assert items[0]["departments"] == ["区城市管理局"]
+    assert summary["total"] == 1
+    assert summary["by_street"] == [{"name": "新华街道", "overdue": 1, "supervised": 0}]
+    assert summary["by_department"] == [{"name": "区城市管理局", "overdue": 1, "supervised": 0}]
+    assert fresh.pk not in [i["id"] for i in items]
+    with time_machine.travel(T0 + dt.timedelta(hours=3), tick=False):
+        assert api_as(personas.street_officer_b).get("/api/v1/supervision/").json()["results"] == []
+
+
+def test_supervision_list_query_count_is_constant(report, city, personas, api_as):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def make(n):
+        with time_machine.travel(T0, tick=False):
+            for _ in range(n):
+                t = report(urgency="urgent")
+                actions.ticket_whistle(
+                    ticket=t,
+                    actor=personas.street_officer_a,
+                    whistle_type="key_task",
+                    lead=city.dept_urban,
+                )
+
+    def count():
+        with (
+            time_machine.travel(T0 + dt.timedelta(hours=5), tick=False),
+            CaptureQueriesContext(connection) as ctx,
+        ):
+            assert (
+                api_as(personas.leader).get("/api/v1/supervision/?page_size=100").status_code == 200
+            )
+        return len(ctx.captured_queries)
+
+    make(2)
+    count()  # warm per-process caches (content types, calendar)
+    before = count()
+    make(6)
+    assert count() == before
+
+
+def test_health_and_admin_warn_when_a_year_is_not_loaded(db, client, settings):
+    from django.contrib.auth import get_user_model
+
+    from core import workcalendar
+    from core.models import WorkCalendarDay
+
+    with time_machine.travel(dt.datetime(2026, 11, 22, 4, 0, tzinfo=dt.UTC), tick=False):
+        body = client.get("/healthz").json()
+        assert body["checks"]["calendar"] == "warning"
+        assert any("2027" in w for w in body["warnings"])
+        admin_user = get_user_model().objects.create_superuser(
+            "root", "r@example.com", "pw-root-123"
+        )
+        client.force_login(admin_user)
+        assert "2027" in client.get("/admin/").content.decode()
+        WorkCalendarDay.objects.all().delete()
+        workcalendar.invalidate()
+        assert any("2026" in w for w in client.get("/healthz").json()["warnings"])
