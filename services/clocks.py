@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core import workcalendar
 from core.notify import notify
@@ -153,10 +154,10 @@ def _who(clock: Clock, step: int) -> Any:
 
 
 _TITLES = {
-    Step.REMIND: "Case %(number)s: %(kind)s deadline at %(due)s",
-    Step.DUE: "Case %(number)s is overdue (%(kind)s)",
-    Step.STREET: "Case %(number)s still overdue (%(kind)s): street leadership informed",
-    Step.DISTRICT: "Case %(number)s under supervision: %(kind)s overdue",
+    Step.REMIND: gettext_noop("Case %(number)s: %(kind)s deadline at %(due)s"),
+    Step.DUE: gettext_noop("Case %(number)s is overdue (%(kind)s)"),
+    Step.STREET: gettext_noop("Case %(number)s still overdue (%(kind)s): street leadership informed"),
+    Step.DISTRICT: gettext_noop("Case %(number)s under supervision: %(kind)s overdue"),
 }
 
 
