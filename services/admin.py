@@ -13,6 +13,7 @@ from core.logging import mask_phone
 from services.models import (
     Category,
     CategoryCitySetting,
+    Clock,
     Dispatch,
     RoutingRule,
     Ticket,
@@ -98,6 +99,19 @@ class DispatchInline(admin.TabularInline[Dispatch, Ticket]):
         return False
 
 
+class ClockInline(admin.TabularInline[Clock, Ticket]):
+    """Every deadline of the case; a provisional one is flagged here too."""
+
+    model = Clock
+    extra = 0
+    can_delete = False
+    fields = ["kind", "state", "started_at", "due_at", "provisional", "level", "dispatch"]
+    readonly_fields = ["kind", "state", "started_at", "due_at", "provisional", "level", "dispatch"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Ticket)
 class TicketAdmin(ReadOnlyAdmin):
     list_display = ["number", "state", "urgency", "category", "grid", "masked_phone", "created_at"]
@@ -107,7 +121,7 @@ class TicketAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     exclude = ["reporter_phone"]
     readonly_fields = ["masked_phone"]
-    inlines = [DispatchInline, TicketEventInline]
+    inlines = [DispatchInline, ClockInline, TicketEventInline]
     show_full_result_count = False  # COUNT(*) over millions of rows on every page is waste
 
     @admin.display(description=_("reporter's phone"))

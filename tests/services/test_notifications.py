@@ -151,3 +151,53 @@ def test_with_the_broker_down_cases_are_still_created_and_claimed(
 
     assert [m.to for m in mail.outbox] == [["urban@example.gov.cn"]]
     assert Delivery.objects.get().state == "sent"
+
+
+def test_a_webhook_is_posted_signed_with_an_idempotency_key_and_retried(db, settings):
+    """A real HTTP server on loopback: the first call fails (500), the retry lands."""
+    import hashlib
+    import hmac
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((dict(self.headers), body))
+            self.send_response(500 if len(received) == 1 else 204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/hook"
+        delivery = notify.queue(
+            [
+                Delivery(
+                    channel="webhook",
+                    recipient=url,
+                    payload={"event": "ticket.closed", "body": {"ticket": 7}, "secret": "s3cret"},
+                )
+            ]
+        )[0]
+        assert notify.deliver_one(delivery.pk) == "failed"
+        delivery.refresh_from_db()
+        with time_machine.travel(delivery.next_attempt_at + dt.timedelta(seconds=1)):
+            assert notify.sweep()["sent"] == 1
+    finally:
+        server.shutdown()
+    assert len(received) == 2
+    headers, body = received[-1]
+    assert json.loads(body) == {"ticket": 7}
+    expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    assert headers["X-Gridgov-Signature"] == expected
+    assert (
+        headers["Idempotency-Key"] == delivery.idempotency_key == received[0][0]["Idempotency-Key"]
+    )
+    assert headers["X-Gridgov-Event"] == "ticket.closed"
