@@ -156,7 +156,9 @@ def _who(clock: Clock, step: int) -> Any:
 _TITLES = {
     Step.REMIND: gettext_noop("Case %(number)s: %(kind)s deadline at %(due)s"),
     Step.DUE: gettext_noop("Case %(number)s is overdue (%(kind)s)"),
-    Step.STREET: gettext_noop("Case %(number)s still overdue (%(kind)s): street leadership informed"),
+    Step.STREET: gettext_noop(
+        "Case %(number)s still overdue (%(kind)s): street leadership informed"
+    ),
     Step.DISTRICT: gettext_noop("Case %(number)s under supervision: %(kind)s overdue"),
 }
 

@@ -159,7 +159,10 @@ def supervision_list(*, user: AnyUser) -> QuerySet[Ticket]:
 
     now = timezone.now()
     overdue = Clock.objects.filter(
-        ticket=OuterRef("pk"), state="running", kind__in=["claim", "handle", "whistle_report"], due_at__lt=now
+        ticket=OuterRef("pk"),
+        state="running",
+        kind__in=["claim", "handle", "whistle_report"],
+        due_at__lt=now,
     )
     return (
         ticket_list(user=user)
