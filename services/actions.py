@@ -391,7 +391,9 @@ def ticket_whistle(
             _("A department called is already working on this case."), code="already_dispatched"
         )
     now = timezone.now()
-    claim_amount, claim_unit, claim_kind = deadlines.claim_policy(ticket.urgency, whistle_type)
+    claim_amount, claim_unit, claim_kind = deadlines.claim_policy(
+        ticket.urgency, whistle_type, ticket.category
+    )
     claim = core_workcalendar.add(now, claim_amount, claim_unit)
     dispatches = []
     for department, role in (
@@ -618,7 +620,9 @@ def ticket_review_return(
             kinds=[ClockKind.CLAIM, ClockKind.WHISTLE_REPORT, ClockKind.HANDLE],
             met=False,
         )
-        amount, unit, kind = deadlines.claim_policy(ticket.urgency, dispatch.whistle_type)
+        amount, unit, kind = deadlines.claim_policy(
+            ticket.urgency, dispatch.whistle_type, ticket.category
+        )
         claim = clocks.clock_start(
             ticket=ticket, dispatch=dispatch, kind=kind, amount=amount, unit=unit, start=now
         )

@@ -17,13 +17,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from core import workcalendar
-from core.notify import notify
+from core.models import Delivery, Notification
+from core.notify import queue
 from governance.models import Area, Role
 from services.models import (
     Clock,
@@ -163,59 +164,21 @@ _TITLES = {
 }
 
 
-def _take_step(clock: Clock, step: int, now: dt.datetime) -> bool:
-    """Record one step once; False if it was already taken."""
-    try:
-        with transaction.atomic():
-            Escalation.objects.create(clock=clock, step=step, at=now)
-    except IntegrityError:
-        return False
-    ticket = clock.ticket
-    due_local = clock.due_at.astimezone(workcalendar.TZ).strftime("%Y-%m-%d %H:%M")
-    title = _(_TITLES[Step(step)]) % {
-        "number": ticket.number,
-        "kind": clock.get_kind_display(),
-        "due": due_local,
-    }
-    TicketEvent.objects.create(
-        ticket=ticket,
-        dispatch=clock.dispatch,
-        verb="remind" if step == Step.REMIND else "escalate",
-        from_state=ticket.state,
-        to_state=ticket.state,
-        note=title,
-        data={
-            "clock": clock.pk,
-            "kind": clock.kind,
-            "step": step,
-            "due_at": clock.due_at.isoformat(),
-        },
-        at=now,
-    )
+def _audience(clock: Clock, step: int) -> tuple[Any, ...]:
+    """What ``_who(clock, step)`` depends on: its recipients are resolved once per batch."""
+    department_id = clock.dispatch.department_id if clock.dispatch is not None else None
+    if step in (Step.REMIND, Step.DUE) and department_id is not None:
+        return (step, "department", department_id)
     if step == Step.DISTRICT:
-        Supervision.objects.get_or_create(
-            ticket=ticket,
-            kind=SupervisionKind.OVERDUE,
-            closed_at=None,
-            defaults={"level": 3, "note": title},
-        )
-        Ticket.objects.filter(pk=ticket.pk).update(supervised=True)
-    notify(
-        users=_who(clock, step),
-        verb="remind" if step == Step.REMIND else "overdue",
-        title=title,
-        url=f"/tickets/{ticket.pk}/",
-        data={"ticket": ticket.pk, "clock": clock.pk, "step": step},
-        email=step >= Step.DUE,
-    )
-    return True
+        return (step, "district", clock.ticket.path[: 2 * Area.steplen])
+    return (step, "street", clock.ticket.path[: 3 * Area.steplen])
 
 
-def _advance(clock: Clock, now: dt.datetime) -> int:
-    """Take every step whose time has come; set when to look next."""
-    taken = 0
+def _due_steps(clock: Clock, now: dt.datetime) -> list[int]:
+    """Every step whose time has come; moves ``level`` and ``next_check_at`` on."""
+    steps: list[int] = []
     if clock.level == 0 and now < clock.due_at:
-        taken += _take_step(clock, Step.REMIND, now)
+        steps.append(Step.REMIND)
         clock.next_check_at = clock.due_at
     else:
         step_gap = gap(clock)
@@ -225,7 +188,7 @@ def _advance(clock: Clock, now: dt.datetime) -> int:
             step_time = clock.due_at + step_gap * (step - Step.DUE)
             if now < step_time:
                 break
-            taken += _take_step(clock, step, now)
+            steps.append(step)
             clock.level = step
         if clock.level >= Step.DISTRICT:
             clock.next_check_at = None
@@ -233,8 +196,147 @@ def _advance(clock: Clock, now: dt.datetime) -> int:
             clock.next_check_at = clock.due_at + step_gap * (
                 max(clock.level + 1, Step.DUE) - Step.DUE
             )
-    Clock.objects.filter(pk=clock.pk).update(level=clock.level, next_check_at=clock.next_check_at)
-    return taken
+    return steps
+
+
+#: (clock, step) pairs per INSERT: 3 parameters each stays under SQLite's 999.
+_INSERT_CHUNK = 300
+
+
+def _record_steps(pairs: list[tuple[Clock, int]], now: dt.datetime) -> set[tuple[int, int]]:
+    """Insert one ``Escalation`` per (clock, step); return the pairs that were new.
+
+    ``ON CONFLICT DO NOTHING`` on the (clock, step) unique constraint: a step
+    some earlier sweep already took is skipped, never done twice.
+    """
+    qn = connection.ops.quote_name
+    at = connection.ops.adapt_datetimefield_value(now)
+    new: set[tuple[int, int]] = set()
+    with connection.cursor() as cursor:
+        for i in range(0, len(pairs), _INSERT_CHUNK):
+            chunk = pairs[i : i + _INSERT_CHUNK]
+            cursor.execute(
+                f"INSERT INTO {qn(Escalation._meta.db_table)} ({qn('clock_id')}, {qn('step')}, {qn('at')}) "  # noqa: S608
+                f"VALUES {', '.join(['(%s, %s, %s)'] * len(chunk))} "
+                f"ON CONFLICT ({qn('clock_id')}, {qn('step')}) DO NOTHING "
+                f"RETURNING {qn('clock_id')}, {qn('step')}",
+                [value for clock, step in chunk for value in (clock.pk, step, at)],
+            )
+            new.update((clock_id, step) for clock_id, step in cursor.fetchall())
+    return new
+
+
+def _take_steps(pairs: list[tuple[Clock, int]], now: dt.datetime) -> int:
+    """Record a batch's steps once each; write their events, supervisions and notifications.
+
+    A constant number of queries per batch: recipients are resolved once per
+    department/street/district, events, notifications and outbox rows are
+    inserted in bulk (the rows ``core.notify.notify`` would write, step by step).
+    """
+    new = _record_steps(pairs, now)
+    taken = [(clock, step) for clock, step in pairs if (clock.pk, step) in new]
+    if not taken:
+        return 0
+    events: list[TicketEvent] = []
+    supervised: dict[int, str] = {}
+    notes: list[Notification] = []
+    emailed: list[bool] = []
+    audiences: dict[tuple[Any, ...], list[Any]] = {}
+    for clock, step in taken:
+        ticket = clock.ticket
+        due_local = clock.due_at.astimezone(workcalendar.TZ).strftime("%Y-%m-%d %H:%M")
+        title = _(_TITLES[Step(step)]) % {
+            "number": ticket.number,
+            "kind": clock.get_kind_display(),
+            "due": due_local,
+        }
+        events.append(
+            TicketEvent(
+                ticket=ticket,
+                dispatch=clock.dispatch,
+                verb="remind" if step == Step.REMIND else "escalate",
+                from_state=ticket.state,
+                to_state=ticket.state,
+                note=title,
+                data={
+                    "clock": clock.pk,
+                    "kind": clock.kind,
+                    "step": step,
+                    "due_at": clock.due_at.isoformat(),
+                },
+                at=now,
+            )
+        )
+        if step == Step.DISTRICT:
+            supervised.setdefault(ticket.pk, title)
+        key = _audience(clock, step)
+        if key not in audiences:
+            audiences[key] = list(_who(clock, step))
+        for user in audiences[key]:
+            notes.append(
+                Notification(
+                    user=user,
+                    verb="remind" if step == Step.REMIND else "overdue",
+                    title=title[:200],
+                    url=f"/tickets/{ticket.pk}/",
+                    data={"ticket": ticket.pk, "clock": clock.pk, "step": step},
+                )
+            )
+            emailed.append(step >= Step.DUE)
+    TicketEvent.objects.bulk_create(events)
+    if supervised:
+        # get_or_create per ticket: one open overdue supervision at most.
+        already = set(
+            Supervision.objects.filter(
+                ticket_id__in=supervised, kind=SupervisionKind.OVERDUE, closed_at=None
+            ).values_list("ticket_id", flat=True)
+        )
+        Supervision.objects.bulk_create(
+            Supervision(
+                ticket_id=ticket_id,
+                kind=SupervisionKind.OVERDUE,
+                closed_at=None,
+                level=3,
+                note=title,
+            )
+            for ticket_id, title in supervised.items()
+            if ticket_id not in already
+        )
+        Ticket.objects.filter(pk__in=supervised).update(supervised=True)
+    created = Notification.objects.bulk_create(notes)
+    queue(
+        [
+            Delivery(
+                channel=Delivery.Channel.EMAIL,
+                recipient=n.user.email,
+                subject=n.title,
+                payload={"text": f"\n{n.url}"},
+                notification=n,
+            )
+            for n, email in zip(created, emailed, strict=True)
+            if email and n.user.email
+        ]
+    )
+    return len(taken)
+
+
+def _save_progress(clocks: list[Clock]) -> None:
+    """Write each clock's ``level`` and ``next_check_at``: one statement per batch."""
+    if not clocks:
+        return
+    if connection.vendor != "postgresql":
+        Clock.objects.bulk_update(clocks, ["level", "next_check_at"])
+        return
+    # bulk_update's CASE WHEN per row costs more Python than the whole batch's
+    # SQL; UPDATE … FROM (VALUES …) says the same in one statement.
+    table = connection.ops.quote_name(Clock._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET level = v.level, next_check_at = v.next_check_at "  # noqa: S608
+            f"FROM (VALUES {', '.join(['(%s::bigint, %s::smallint, %s::timestamptz)'] * len(clocks))}) "
+            f"AS v (id, level, next_check_at) WHERE {table}.id = v.id",
+            [value for c in clocks for value in (c.pk, c.level, c.next_check_at)],
+        )
 
 
 def sweep(
@@ -252,8 +354,9 @@ def sweep(
                 .select_related("ticket", "dispatch")
                 .order_by("next_check_at")[:batch]
             )
-            for clock in clocks:
-                totals["steps"] += _advance(clock, current)
+            pairs = [(clock, step) for clock in clocks for step in _due_steps(clock, current)]
+            totals["steps"] += _take_steps(pairs, current)
+            _save_progress(clocks)
         totals["clocks"] += len(clocks)
         totals["batches"] += 1
         if len(clocks) < batch:

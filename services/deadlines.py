@@ -52,10 +52,17 @@ WHISTLE_REPORT_LIMIT = (30, ClockUnit.NATURAL_MINUTES)
 CALLBACK_LIMIT = (1, ClockUnit.WORKING_DAYS)
 
 
-def claim_policy(urgency: str, whistle_type: str) -> tuple[int, str, str]:
-    """(amount, unit, clock kind) for the claim of a new dispatch."""
+def claim_policy(
+    urgency: str, whistle_type: str, category: Category | None = None
+) -> tuple[int, str, str]:
+    """(amount, unit, clock kind) for the claim of a new dispatch: an
+    emergency whistle's 30 minutes, else the category's own claim limit (its
+    own or its parent's), else the urgency default."""
     if whistle_type == "emergency":
         return (*WHISTLE_REPORT_LIMIT, "whistle_report")
+    for c in (category, category.parent if category else None):
+        if c is not None and c.claim_amount and c.claim_unit:
+            return (c.claim_amount, c.claim_unit, "claim")
     return (*CLAIM_LIMIT[urgency], "claim")
 
 

@@ -53,6 +53,15 @@ class Category(models.Model):
     clock_unit = models.CharField(
         _("deadline unit"), max_length=16, choices=ClockUnit.choices, blank=True
     )
+    claim_amount = models.PositiveIntegerField(
+        _("claim deadline amount"),
+        null=True,
+        blank=True,
+        help_text=_("Blank: the urgency's default (emergency 1 h, urgent 2 h, otherwise 24 h)."),
+    )
+    claim_unit = models.CharField(
+        _("claim deadline unit"), max_length=16, choices=ClockUnit.choices, blank=True
+    )
     enabled = models.BooleanField(
         _("enabled by default"),
         default=True,
@@ -69,7 +78,12 @@ class Category(models.Model):
                 condition=Q(clock_amount__isnull=True, clock_unit="")
                 | Q(clock_amount__isnull=False, clock_amount__gt=0) & ~Q(clock_unit=""),
                 name="category_clock_policy_complete",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(claim_amount__isnull=True, claim_unit="")
+                | Q(claim_amount__isnull=False, claim_amount__gt=0) & ~Q(claim_unit=""),
+                name="category_claim_policy_complete",
+            ),
         ]
 
     def __str__(self) -> str:

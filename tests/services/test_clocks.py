@@ -287,3 +287,21 @@ def test_health_and_admin_warn_when_a_year_is_not_loaded(db, client, settings):
         WorkCalendarDay.objects.all().delete()
         workcalendar.invalidate()
         assert any("2026" in w for w in client.get("/healthz").json()["warnings"])
+
+
+def test_a_category_can_set_its_own_claim_limit(report, city, personas, categories):
+    from services.models import Category
+
+    Category.objects.filter(pk=categories["E01"].pk).update(
+        claim_amount=1, claim_unit="natural_minutes"
+    )
+    with time_machine.travel(T0, tick=False):
+        ticket = report()  # 暴露垃圾 sits under E01: the parent's claim limit applies
+        actions.ticket_whistle(
+            ticket=ticket,
+            actor=personas.street_officer_a,
+            whistle_type="resident_demand",
+            lead=city.dept_urban,
+        )
+    clock = Clock.objects.get(ticket=ticket)
+    assert (clock.kind, clock.due_at) == ("claim", T0 + dt.timedelta(minutes=1))
