@@ -77,7 +77,11 @@ ci: ## what CI runs
 	bash .ci/run
 
 bench: install ## run the benchmarks in bench/ (seed large volumes; not part of the suite)
-	@for f in bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+	@for f in bench/*.py; do echo "== $$f"; DEBUG=true $(PY) $$f || exit 1; done
+
+.PHONY: bench-sweep
+bench-sweep: install ## time the clock sweep on 1M tickets (PostgreSQL database bench_sweep, seeded once)
+	$(PY) bench/sweep.py
 
 clean: ## remove the virtualenv and local state
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

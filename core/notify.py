@@ -72,16 +72,25 @@ def queue(deliveries: list[Delivery]) -> list[Delivery]:
     return created
 
 
-def _enqueue(ids: list[int]) -> None:
-    from core.tasks import deliver
+#: Deliveries per task message: one publish per chunk, not per delivery
+#: (an escalation sweep can create ten thousand at once).
+ENQUEUE_CHUNK = 100
 
-    for delivery_id in ids:
+
+def _enqueue(ids: list[int]) -> None:
+    from core.tasks import deliver, deliver_many
+
+    for start in range(0, len(ids), ENQUEUE_CHUNK):
+        chunk = ids[start : start + ENQUEUE_CHUNK]
         try:
-            deliver.delay(delivery_id)
-        except Exception as exc:  # broker down: the sweep will send it
+            if len(chunk) == 1:
+                deliver.delay(chunk[0])
+            else:
+                deliver_many.delay(chunk)
+        except Exception as exc:  # broker down: the sweep will send them
             logger.warning(
                 "delivery %s not queued (%s); the retry sweep will send it",
-                delivery_id,
+                chunk[0],
                 exc.__class__.__name__,
             )
             return

@@ -25,6 +25,17 @@ def deliver(delivery_id: int) -> str:
     return deliver_one(delivery_id)
 
 
+@shared_task(name="core.deliver_many", ignore_result=True, acks_late=True)
+def deliver_many(delivery_ids: list[int]) -> dict[str, int]:
+    """A chunk of deliveries; each is sent at most once (see deliver_one)."""
+    from core.notify import deliver_one
+
+    counts = {"sent": 0, "failed": 0, "skipped": 0}
+    for delivery_id in delivery_ids:
+        counts[deliver_one(delivery_id)] += 1
+    return counts
+
+
 @shared_task(name="core.sweep_deliveries", ignore_result=True)
 def sweep_deliveries() -> dict[str, int]:
     """Every minute: send what is due, including anything never queued."""

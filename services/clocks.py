@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -209,9 +209,18 @@ def _record_steps(pairs: list[tuple[Clock, int]], now: dt.datetime) -> set[tuple
     ``ON CONFLICT DO NOTHING`` on the (clock, step) unique constraint: a step
     some earlier sweep already took is skipped, never done twice.
     """
+    new: set[tuple[int, int]] = set()
+    if not connection.features.can_return_rows_from_bulk_insert:  # SQLite before 3.35
+        for clock, step in pairs:
+            try:
+                with transaction.atomic():
+                    Escalation.objects.create(clock=clock, step=step, at=now)
+            except IntegrityError:
+                continue
+            new.add((clock.pk, step))
+        return new
     qn = connection.ops.quote_name
     at = connection.ops.adapt_datetimefield_value(now)
-    new: set[tuple[int, int]] = set()
     with connection.cursor() as cursor:
         for i in range(0, len(pairs), _INSERT_CHUNK):
             chunk = pairs[i : i + _INSERT_CHUNK]
@@ -242,12 +251,13 @@ def _take_steps(pairs: list[tuple[Clock, int]], now: dt.datetime) -> int:
     notes: list[Notification] = []
     emailed: list[bool] = []
     audiences: dict[tuple[Any, ...], list[Any]] = {}
+    kinds = {kind: str(label) for kind, label in ClockKind.choices}
     for clock, step in taken:
         ticket = clock.ticket
         due_local = clock.due_at.astimezone(workcalendar.TZ).strftime("%Y-%m-%d %H:%M")
         title = _(_TITLES[Step(step)]) % {
             "number": ticket.number,
-            "kind": clock.get_kind_display(),
+            "kind": kinds.get(clock.kind, clock.kind),
             "due": due_local,
         }
         events.append(
