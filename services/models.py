@@ -436,12 +436,10 @@ class ReviewState(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
-class ReturnRequest(models.Model):
-    """退单: a department sends a mis-routed dispatch back, with its legal basis."""
+class ReviewedRequest(models.Model):
+    """What a department asks and the street decides: who asked, when, the
+    decision, who made it and why. One pending request per dispatch and kind."""
 
-    dispatch = models.ForeignKey(Dispatch, on_delete=models.PROTECT, related_name="return_requests")
-    reason = models.TextField(_("reason"))
-    legal_basis = models.TextField(_("legal basis"))
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -456,6 +454,17 @@ class ReturnRequest(models.Model):
     review_note = models.TextField(blank=True)
 
     class Meta:
+        abstract = True
+
+
+class ReturnRequest(ReviewedRequest):
+    """退单: a department sends a mis-routed dispatch back, with its legal basis."""
+
+    dispatch = models.ForeignKey(Dispatch, on_delete=models.PROTECT, related_name="return_requests")
+    reason = models.TextField(_("reason"))
+    legal_basis = models.TextField(_("legal basis"))
+
+    class Meta:
         verbose_name = _("return request")
         verbose_name_plural = _("return requests")
         constraints = [
@@ -468,7 +477,7 @@ class ReturnRequest(models.Model):
         return f"return {self.dispatch_id} ({self.state})"
 
 
-class ExtensionRequest(models.Model):
+class ExtensionRequest(ReviewedRequest):
     """延期: asked before the deadline; approved or denied by the street."""
 
     dispatch = models.ForeignKey(
@@ -478,18 +487,6 @@ class ExtensionRequest(models.Model):
     previous_due_at = models.DateTimeField(_("previous due time"))
     reason = models.TextField(_("reason"))
     legal_basis = models.TextField(_("legal basis"), blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    requested_at = models.DateTimeField(default=timezone.now)
-    state = models.CharField(
-        max_length=10, choices=ReviewState.choices, default=ReviewState.PENDING
-    )
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_note = models.TextField(blank=True)
 
     class Meta:
         verbose_name = _("extension request")
@@ -508,25 +505,13 @@ class ExtensionRequest(models.Model):
         return f"extension {self.dispatch_id} ({self.state})"
 
 
-class OnAccountRequest(models.Model):
+class OnAccountRequest(ReviewedRequest):
     """挂账: cannot be solved for now; parked in the problem pool once approved."""
 
     dispatch = models.ForeignKey(
         Dispatch, on_delete=models.PROTECT, related_name="on_account_requests"
     )
     reason = models.TextField(_("reason"))
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    requested_at = models.DateTimeField(default=timezone.now)
-    state = models.CharField(
-        max_length=10, choices=ReviewState.choices, default=ReviewState.PENDING
-    )
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_note = models.TextField(blank=True)
 
     class Meta:
         verbose_name = _("on-account request")
