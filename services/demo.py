@@ -24,6 +24,7 @@ from services.categories import seed_categories
 from services.models import (
     Callback,
     Category,
+    Clock,
     Dispatch,
     RoutingRule,
     Ticket,
@@ -481,6 +482,35 @@ def seed(city: Any) -> dict[str, int]:
                 )
             )
     Dispatch.objects.bulk_create(dispatches, batch_size=500)
+    # Running deadlines for live dispatches, as the actions would have started
+    # them: the beat sweep reminds and escalates the overdue ones in the demo.
+    clock_rows = []
+    for d in dispatches:
+        if d.state == "awaiting_claim" and d.claim_due_at:
+            amount, unit, kind = deadlines.claim_policy(
+                d.ticket.urgency, d.whistle_type, d.ticket.category
+            )
+            start, due = d.dispatched_at, d.claim_due_at
+        elif d.state == "claimed" and d.claimed_at and d.handle_due_at:
+            amount, unit = deadlines.handle_policy(d.ticket.urgency, d.ticket.category)
+            kind, start, due = "handle", d.claimed_at, d.handle_due_at
+        else:
+            continue
+        remind = start + (due - start) * 0.75
+        clock_rows.append(
+            Clock(
+                ticket=d.ticket,
+                dispatch=d,
+                kind=kind,
+                started_at=start,
+                amount=amount,
+                unit=unit,
+                due_at=due,
+                remind_at=remind,
+                next_check_at=remind,
+            )
+        )
+    Clock.objects.bulk_create(clock_rows, batch_size=500)
     for event in events:
         if event.verb not in ("report", "self_handle", "self_close", "callback"):
             event.dispatch = getattr(event.ticket, "_demo_dispatch", None)
@@ -494,4 +524,9 @@ def seed(city: Any) -> dict[str, int]:
     Ticket.objects.bulk_update(
         tickets, ["state", "updated_at", "closed_at", "result", "rework_count"], batch_size=500
     )
-    return {"tickets": len(tickets), "ticket events": len(events), "dispatches": len(dispatches)}
+    return {
+        "tickets": len(tickets),
+        "ticket events": len(events),
+        "dispatches": len(dispatches),
+        "running clocks": len(clock_rows),
+    }

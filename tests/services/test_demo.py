@@ -46,3 +46,16 @@ def test_demo_tickets_cover_every_state_with_consistent_timelines(db):
     ).exists()
     numbers = list(Ticket.objects.values_list("number", flat=True))
     assert len(numbers) == len(set(numbers)) and all(len(n) == 19 for n in numbers)
+
+
+def test_demo_live_dispatches_have_running_clocks_the_sweep_can_escalate(db):
+    from services.clocks import sweep
+    from services.models import Clock, Escalation
+
+    city = governance_demo.seed_tree()
+    governance_demo.seed_accounts(city)
+    counts = demo.seed(city)
+    live = Dispatch.objects.filter(state__in=["awaiting_claim", "claimed"]).count()
+    assert counts["running clocks"] == live == Clock.objects.filter(state="running").count()
+    totals = sweep()
+    assert totals["steps"] == Escalation.objects.count() > 0
