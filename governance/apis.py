@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.filters import IdFilter
 from core.pagination import DefaultCursorPagination
 from governance.access import access_area
 from governance.models import Area, AreaLevel, Department
@@ -29,7 +30,7 @@ class TreeCursorPagination(DefaultCursorPagination):
 
 class AreaFilter(django_filters.FilterSet):
     level = django_filters.ChoiceFilter(choices=AreaLevel.choices)
-    parent = django_filters.NumberFilter(method="filter_parent", label="parent area id")
+    parent = IdFilter(method="filter_parent", label="parent area id")
     code = django_filters.CharFilter(
         field_name="code", lookup_expr="startswith", label="code prefix"
     )
@@ -89,8 +90,8 @@ class AreaViewSet(viewsets.ReadOnlyModelViewSet[Area]):
 
 
 class DepartmentFilter(django_filters.FilterSet):
-    area = django_filters.NumberFilter(field_name="area_id")
-    stationed_at = django_filters.NumberFilter(field_name="stationed_at_id")
+    area = IdFilter(field_name="area_id")
+    stationed_at = IdFilter(field_name="stationed_at_id")
     name = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
     is_active = django_filters.BooleanFilter()
 

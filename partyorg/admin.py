@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponseRedirect
 from django.utils.translation import gettext_lazy
 
@@ -25,6 +26,7 @@ from partyorg.models import (
     PartyOrg,
     RotationPeriod,
 )
+from partyorg.selectors import party_member_list, party_org_list
 
 
 def _fail(request: HttpRequest, exc: ApplicationError) -> None:
@@ -42,11 +44,20 @@ class _ActionAdmin(admin.ModelAdmin[Any]):
         try:
             return super()._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
         except ApplicationError as exc:
+            # Roll back the whole admin change, not just the failed action.
+            transaction.set_rollback(True)
             _fail(request, exc)
             return HttpResponseRedirect(request.get_full_path())
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # organisations and members are deactivated or transferred, never deleted
+
+    def scoped(self, request: HttpRequest) -> Any:
+        """The rows the user may read, as the API would show them."""
+        raise NotImplementedError
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return self.scoped(request)
 
 
 class PartyOrgAddForm(forms.ModelForm[PartyOrg]):
@@ -122,6 +133,9 @@ class PartyOrgAdmin(_ActionAdmin):
             actor=request.user,
         )
 
+    def scoped(self, request: HttpRequest) -> Any:
+        return party_org_list(user=request.user)
+
 
 class PartyMemberForm(forms.ModelForm[PartyMember]):
     class Meta:
@@ -195,6 +209,9 @@ class PartyMemberAdmin(_ActionAdmin):
                 member=original, organisation=organisation, actor=request.user
             )
 
+    def scoped(self, request: HttpRequest) -> Any:
+        return party_member_list(user=request.user)
+
 
 class JointCommitteeMemberForm(forms.ModelForm[JointCommitteeMember]):
     class Meta:
@@ -255,6 +272,11 @@ class JointCommitteeMemberAdmin(_ActionAdmin):
             term_end=data["term_end"],
             actor=request.user,
         )
+
+    def scoped(self, request: HttpRequest) -> Any:
+        return JointCommitteeMember.objects.filter(
+            committee__in=party_org_list(user=request.user)
+        ).select_related("committee")
 
 
 class RotationForm(forms.ModelForm[JointMeetingRotation]):
@@ -323,3 +345,8 @@ class JointMeetingRotationAdmin(_ActionAdmin):
             actor=request.user,
         )
         obj.pk = created.pk
+
+    def scoped(self, request: HttpRequest) -> Any:
+        return JointMeetingRotation.objects.filter(
+            committee__in=party_org_list(user=request.user)
+        ).select_related("committee")

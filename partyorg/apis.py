@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.errors import ValidationFailed
+from core.filters import IdFilter
 from core.pagination import DefaultCursorPagination
 from governance.access import access_area
 from governance.models import Area, AreaLevel
@@ -68,11 +69,12 @@ def _parse_date(value: str | None, field: str = "on") -> dt.date:
     if not value:
         return timezone.localdate()
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
-        raise ValidationFailed(
-            extra={"fields": {field: [_("Enter a date as YYYY-MM-DD.")]}}
-        ) from None
+        day = None
+    if day is None or not 1900 <= day.year <= 2999:
+        raise ValidationFailed(extra={"fields": {field: [_("Enter a date as YYYY-MM-DD.")]}})
+    return day
 
 
 class OrgCursorPagination(DefaultCursorPagination):
@@ -85,8 +87,8 @@ class IdCursorPagination(DefaultCursorPagination):
 
 class PartyOrgFilter(django_filters.FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=OrgKind.choices)
-    area = django_filters.NumberFilter(method="filter_area", label="area id (its whole subtree)")
-    parent = django_filters.NumberFilter(method="filter_parent", label="parent organisation id")
+    area = IdFilter(method="filter_area", label="area id (its whole subtree)")
+    parent = IdFilter(method="filter_parent", label="parent organisation id")
     name = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
     is_active = django_filters.BooleanFilter()
 
@@ -191,11 +193,9 @@ class PartyOrgViewSet(
 
 
 class PartyMemberFilter(django_filters.FilterSet):
-    organisation = django_filters.NumberFilter(field_name="organisation_id")
-    area = django_filters.NumberFilter(
-        method="filter_area", label="area id (members of organisations in its subtree)"
-    )
-    residence_community = django_filters.NumberFilter(field_name="residence_community_id")
+    organisation = IdFilter(field_name="organisation_id")
+    area = IdFilter(method="filter_area", label="area id (members of organisations in its subtree)")
+    residence_community = IdFilter(field_name="residence_community_id")
     in_service = django_filters.BooleanFilter()
     is_active = django_filters.BooleanFilter()
     name = django_filters.CharFilter(field_name="name", lookup_expr="icontains")

@@ -43,7 +43,9 @@ def joint_committee_list(*, user: AnyUser) -> QuerySet[PartyOrg]:
 
 def party_member_list(*, user: AnyUser) -> QuerySet[PartyMember]:
     scope = user_scope(user)
-    return PartyMember.objects.filter(scope.area_q("organisation__area__")).select_related(
+    # People data: where the user works (a department post does not open a
+    # district's Party members; docs/decisions/0004).
+    return PartyMember.objects.filter(scope.work_q("organisation__area__")).select_related(
         "organisation", "organisation__area", "residence_community"
     )
 

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from core.errors import NotFound
+from core.filters import IdFilter
 from core.pagination import DefaultCursorPagination
 from core.types import User
 from governance.models import Area, Department
@@ -354,7 +355,7 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Ticket]):
 
 class DispatchFilter(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=DispatchState.choices)
-    department = django_filters.NumberFilter(field_name="department_id")
+    department = IdFilter(field_name="department_id")
 
     class Meta:
         model = Dispatch

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponseRedirect
 
 from core.errors import ApplicationError
@@ -66,6 +67,8 @@ class GridProfileAdmin(admin.ModelAdmin[GridProfile]):
         try:
             return super()._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
         except ApplicationError as exc:
+            # Roll back the whole admin change, not just the failed action.
+            transaction.set_rollback(True)
             _fail(request, exc)
             return HttpResponseRedirect(request.get_full_path())
 

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.errors import NotFound
+from core.filters import IdFilter
 from core.pagination import DefaultCursorPagination
 from governance.models import Area
 from grids.geography import actions, lookup
@@ -33,7 +34,7 @@ from grids.geography.serializers import (
 
 
 class GridProfileFilter(django_filters.FilterSet):
-    area = django_filters.NumberFilter(method="filter_area", label="area id (subtree)")
+    area = IdFilter(method="filter_area", label="area id (subtree)")
     kind = django_filters.ChoiceFilter(choices=GridKind.choices)
     subtype = django_filters.ChoiceFilter(choices=GridSubtype.choices)
 

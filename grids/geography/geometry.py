@@ -79,7 +79,12 @@ def _fail(message: str, code: str) -> ValidationFailed:
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    if not isinstance(v, int | float) or isinstance(v, bool):
+        return False
+    try:
+        return math.isfinite(float(v))
+    except OverflowError:  # a 400-digit integer literal
+        return False
 
 
 def clean_boundary(value: Any) -> CleanBoundary:

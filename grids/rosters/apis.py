@@ -24,8 +24,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import ValidationFailed
+from core.filters import IdFilter
 from core.pagination import DefaultCursorPagination
 from governance.models import Area
+from governance.selectors import user_scope
 from grids.rosters import actions, io
 from grids.rosters.access import (
     access_grid,
@@ -60,7 +62,7 @@ from grids.rosters.serializers import (
 )
 
 _FILE_FORMATS = ("xlsx", "csv")
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$")  # 1900–2999
 
 
 def _brief(area: Area) -> dict[str, Any]:
@@ -100,15 +102,18 @@ def _attachment(content: bytes, content_type: str, filename: str) -> HttpRespons
 class WorkerFilter(django_filters.FilterSet):
     name = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
     active = django_filters.BooleanFilter()
-    grid = django_filters.NumberFilter(method="filter_grid", label="grid id (open entries)")
+    grid = IdFilter(method="filter_grid", label="grid id (open entries)")
 
     class Meta:
         model = Worker
         fields = ["name", "active", "grid"]
 
     def filter_grid(self, queryset: QuerySet[Worker], name: str, value: int) -> QuerySet[Worker]:
+        scope = user_scope(self.request.user)
         return queryset.filter(
-            roster_entries__grid_id=value, roster_entries__end__isnull=True
+            roster_entries__grid_id=value,
+            roster_entries__grid__in=Area.objects.filter(scope.work_q()),
+            roster_entries__end__isnull=True,
         ).distinct()
 
 
@@ -351,9 +356,9 @@ def _local_midnight(day: dt.date) -> dt.datetime:
 
 
 class VisitFilter(django_filters.FilterSet):
-    grid = django_filters.NumberFilter(field_name="grid_id")
-    area = django_filters.NumberFilter(method="filter_area", label="area id (subtree)")
-    worker = django_filters.NumberFilter(field_name="worker_id")
+    grid = IdFilter(field_name="grid_id")
+    area = IdFilter(method="filter_area", label="area id (subtree)")
+    worker = IdFilter(field_name="worker_id")
     kind = django_filters.ChoiceFilter(choices=VisitKind.choices)
     date_from = django_filters.DateFilter(method="filter_from", label="from date (inclusive)")
     date_to = django_filters.DateFilter(method="filter_to", label="to date (inclusive)")
@@ -372,6 +377,8 @@ class VisitFilter(django_filters.FilterSet):
         return queryset.filter(visited_at__gte=_local_midnight(value))
 
     def filter_to(self, queryset: QuerySet[Visit], name: str, value: dt.date) -> QuerySet[Visit]:
+        if value >= dt.date.max - dt.timedelta(days=1):
+            return queryset
         return queryset.filter(visited_at__lt=_local_midnight(value + dt.timedelta(days=1)))
 
 

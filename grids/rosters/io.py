@@ -195,7 +195,18 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
                 break
             rows.append([_cell(v) for v in row])
         wb.close()
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError) as exc:
+    # A malformed workbook can fail anywhere inside openpyxl (XML parse
+    # errors are SyntaxError); every such failure is the same 400.
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        OSError,
+        IndexError,
+        SyntaxError,
+        TypeError,
+        AttributeError,
+    ) as exc:
         raise _file_error("unsupported_file_type") from exc
     return rows
 
@@ -401,7 +412,11 @@ def plan_import(rows: list[tuple[int, dict[str, str]]], *, actor: AnyUser) -> Im
         for _n, r in rows
         if r["id_number"] and not is_masked(r["id_number"])
     }
-    by_id_number = {w.id_number: w for w in Worker.objects.filter(id_number__in=id_numbers)}
+    # Only workers the importer may see: an ID number outside their scope is
+    # never matched (nor named back); creating it again fails as worker_exists.
+    by_id_number = {
+        w.id_number: w for w in worker_list(user=actor).filter(id_number__in=id_numbers)
+    }
     known_ids = {w.pk for w in by_pk.values()} | {w.pk for w in by_id_number.values()}
     entries_by_worker: dict[int, list[RosterEntry]] = defaultdict(list)
     for entry in RosterEntry.objects.filter(worker_id__in=known_ids).select_related("grid"):

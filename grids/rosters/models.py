@@ -94,9 +94,12 @@ class Worker(models.Model):
     @staticmethod
     def pk_from_code(code: str) -> int | None:
         code = (code or "").strip().upper()
-        if not code.startswith(WORKER_CODE_PREFIX) or not code[1:].isdigit():
+        digits = code[1:]
+        if not code.startswith(WORKER_CODE_PREFIX) or not (digits.isascii() and digits.isdigit()):
             return None
-        return int(code[1:])
+        if len(digits) > 18:  # beyond any database id
+            return None
+        return int(digits)
 
     @property
     def masked_phone(self) -> str:
