@@ -12,8 +12,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help install run test test-fast lint fmt typecheck templates migrations-check check-deploy \
-        messages compilemessages smoke ci bench clean
+.PHONY: help install browser run test test-fast lint fmt typecheck templates migrations-check check-deploy \
+        messages compilemessages smoke schemathesis ci bench clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -40,7 +40,12 @@ run: install ## migrate, load the demo city once, start web + worker + beat (Ctr
 	@echo ""
 	DEBUG=$${DEBUG:-true} HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho -d . start
 
-test: install ## run the whole test suite (PostgreSQL/Redis when DATABASE_URL/CELERY_BROKER_URL are set)
+browser: ## Debian's Chromium and CJK fonts for the browser tests (no browser download)
+	@if command -v chromium >/dev/null && fc-list :lang=zh | grep -q .; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium fonts-noto-cjk >/dev/null; \
+	else sudo apt-get install -y -q chromium fonts-noto-cjk >/dev/null; fi
+
+test: install browser ## run the whole test suite (PostgreSQL/Redis when DATABASE_URL/CELERY_BROKER_URL are set)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install ## ruff, djLint
@@ -72,6 +77,9 @@ compilemessages: install ## compile .po to .mo (needs gettext's msgfmt; .mo file
 
 smoke: install ## start the embedded mode, check /healthz, stop it
 	bash .ci/smoke
+
+schemathesis: install ## fuzz /api/v1/ against its OpenAPI schema on a live, seeded server (SCHEMATHESIS_SECONDS=150)
+	bash .ci/schemathesis
 
 ci: ## what CI runs
 	bash .ci/run

@@ -36,7 +36,8 @@ else:
     if len(SECRET_KEY) < 50 or SECRET_KEY == _INSECURE_DEV_KEY:
         raise EnvError(
             'Environment variable "SECRET_KEY" invalid: with DEBUG=false it must be set '
-            "to a random string of at least 50 characters."
+            "to a random string of at least 50 characters. For development on this "
+            "machine set DEBUG=true instead (every make target does)."
         )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
@@ -63,6 +64,7 @@ INSTALLED_APPS = [
     "grids",
     "partyorg",
     "services",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -94,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "governance.context_processors.portal",
             ],
         },
     },
@@ -210,13 +213,25 @@ REST_FRAMEWORK = {
     # WWW-Authenticate header, which turns "not logged in" into a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
+        # Other systems: ``Authorization: Api-Key …`` (docs/decisions/0013).
+        "integrations.auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "integrations.auth.KeyAccess",
+    ],
+    # Rates come from API_RATE_* below; counters live in the Django cache.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "integrations.auth.ApiKeyRateThrottle",
+        "integrations.auth.UserRateThrottle",
+        "integrations.auth.AnonRateThrottle",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.DefaultCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "integrations.schema.AutoSchema",
+    "DEFAULT_METADATA_CLASS": "integrations.metadata.Metadata",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -232,6 +247,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every /api/v1/ operation documents the shared error responses.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "integrations.schema.add_error_responses",
+    ],
     # Several models have a field called kind/role/state with different
     # choices: name each enum after its own choice class.
     "ENUM_NAME_OVERRIDES": {
@@ -377,3 +397,29 @@ except ValueError as exc:
     raise EnvError(f'Environment variable "WORKING_HOURS" invalid: {exc}') from exc
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="GridDemo#2026")
 HEALTHZ_BROKER_TIMEOUT = env.float("HEALTHZ_BROKER_TIMEOUT", default=2.0)
+
+# --- Connected systems (docs/decisions/0013) ----------------------------------
+# Request rates, "N/second|minute|hour|day"; empty switches a limit off. The
+# counters live in the Django cache: with CACHE_URL=locmem:// (embedded mode)
+# each process counts for itself; production shares them through Redis.
+_RATE_RE = r"^(\d+/(s|sec|second|m|min|minute|h|hour|d|day))?$"
+
+
+def _rate(name: str, value: str) -> str:
+    import re
+
+    value = value.strip()
+    if not re.match(_RATE_RE, value):
+        raise EnvError(
+            f'Environment variable "{name}" invalid: use N/second, N/minute, N/hour or N/day'
+        )
+    return value
+
+
+API_RATE_PER_KEY = _rate("API_RATE_PER_KEY", env.str("API_RATE_PER_KEY", default="600/minute"))
+API_RATE_PER_USER = _rate("API_RATE_PER_USER", env.str("API_RATE_PER_USER", default="300/minute"))
+API_RATE_ANON = _rate("API_RATE_ANON", env.str("API_RATE_ANON", default="60/minute"))
+# Open311: the jurisdiction_id this endpoint answers to (empty: accept any)
+# and the contact shown in discovery.
+OPEN311_JURISDICTION_ID = env.str("OPEN311_JURISDICTION_ID", default="")
+OPEN311_CONTACT = env.str("OPEN311_CONTACT", default="")

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from core import apis as core_apis
+from core import pages as core_pages
 from core.views import healthz
 from governance import apis as governance_apis
 from governance import views as governance_views
@@ -24,11 +25,13 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("grids.urls_api")),
     path("", include("partyorg.urls_api")),
     path("", include("services.urls_api")),
+    path("", include("integrations.urls_api")),
 ]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
+    path("open311/v2/", include(("integrations.urls_open311", "open311"), namespace="open311")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
@@ -42,6 +45,11 @@ urlpatterns = [
     path("", governance_views.home, name="home"),
     path("areas/", governance_views.area_tree, name="area-tree"),
     path("areas/<int:area_id>/", governance_views.area_detail, name="area-detail"),
+    path("inbox/", core_pages.inbox, name="inbox"),
+    path("inbox/<int:pk>/open/", core_pages.inbox_open, name="inbox-open"),
+    path("inbox/read-all/", core_pages.inbox_read_all, name="inbox-read-all"),
+    path("", include("services.urls")),
+    path("", include("grids.rosters.urls")),
 ]
 
 if settings.DEBUG:

@@ -17,3 +17,13 @@ def inbox_mark_read(*, notification: Notification, actor: Actor) -> Notification
             read_at=notification.read_at
         )
     return notification
+
+
+@transaction.atomic
+def inbox_mark_all_read(*, user: Actor) -> int:
+    """Mark every unread notification of ``user`` read; returns how many."""
+    if user is None or not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(user_id=user.pk, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

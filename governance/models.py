@@ -183,6 +183,9 @@ class Role(models.TextChoices):
     ROSTER_ADMIN = "roster_admin", _("Roster administrator")
     LEADER = "leader", _("Leader")
     SYSADMIN = "sysadmin", _("System administrator")
+    #: 受理: takes cases in (a 12345 or Open311 channel's service account);
+    #: reads its subtree and reports, nothing else (docs/decisions/0013).
+    INTAKE = "intake", _("Intake desk")
 
 
 DEPARTMENT_ROLES = frozenset({Role.DEPARTMENT_OFFICER, Role.DEPARTMENT_HEAD})
@@ -197,6 +200,9 @@ ROLE_AREA_LEVELS: dict[str, frozenset[str]] = {
     ),
     Role.LEADER: frozenset({AreaLevel.CITY, AreaLevel.DISTRICT, AreaLevel.STREET}),
     Role.SYSADMIN: frozenset({AreaLevel.CITY}),
+    Role.INTAKE: frozenset(
+        {AreaLevel.CITY, AreaLevel.DISTRICT, AreaLevel.STREET, AreaLevel.COMMUNITY}
+    ),
 }
 
 

@@ -125,7 +125,7 @@ def coverage_report(*, user: AnyUser, area: Area) -> dict[str, Any]:
         totals["members"] += g["members"]
         rows.append(
             {
-                "grid": {"id": g["id"], "code": g["code"], "name": g["name"]},
+                "grid": {"id": g["id"], "code": g["code"], "name": g["name"], "level": "grid"},
                 "status": status,
                 "members": g["members"],
             }

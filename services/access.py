@@ -18,6 +18,7 @@ _AREA_CAPACITY = {
     Role.COMMUNITY_STAFF: Capacity.COMMUNITY,
     Role.STREET_OFFICER: Capacity.STREET,
     Role.LEADER: Capacity.LEADER,
+    Role.INTAKE: Capacity.INTAKE,
 }
 
 
@@ -99,3 +100,24 @@ def my_live_dispatch(user: AnyUser, ticket: Ticket) -> Dispatch | None:
         .order_by("id")
         .first()
     )
+
+
+def allowed_verbs(user: AnyUser, ticket: Ticket) -> tuple[list[str], Dispatch | None]:
+    """Workflow verbs the user could take on the ticket now, and their
+    department's live dispatch on it. Department steps also need that
+    dispatch to be in a state the step starts from."""
+    from services import workflow
+
+    caps = capacities(user, ticket)
+    mine = my_live_dispatch(user, ticket)
+    if mine is not None:
+        caps |= capacities(user, ticket, dispatch=mine)
+    verbs = []
+    for verb in workflow.allowed_verbs(ticket_state=ticket.state, capacities=caps):
+        transition = workflow.TRANSITIONS[verb]
+        if transition.who == workflow.DEPARTMENT and (
+            mine is None or mine.state not in transition.dispatch_from
+        ):
+            continue
+        verbs.append(verb)
+    return verbs, mine

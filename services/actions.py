@@ -26,7 +26,7 @@ from core.logging import mask_phone
 from core.types import User
 from core.workcalendar import TZ
 from governance.models import Area, AreaLevel, Department
-from services import clocks, deadlines, notifications, workflow
+from services import clocks, deadlines, hooks, notifications, workflow
 from services.access import capacities
 from services.models import (
     ACTIVE_DISPATCH_STATES,
@@ -97,6 +97,7 @@ def _event(
             f"{photo.sha256[:16]}.{photo.extension}", ContentFile(photo.content), save=False
         )
         attachment.save()
+    hooks.ticket_events([event])
     return event
 
 
@@ -236,7 +237,7 @@ def ticket_report(
             extra={"fields": {"category": [_("This category is not used in this city.")]}}
         )
     if not user_scope(actor).covers_path(grid.path) or not (
-        capacities(actor, Ticket(path=grid.path)) & workflow.LOCAL
+        capacities(actor, Ticket(path=grid.path)) & workflow.REPORTERS
     ):
         raise AccessDenied(_("You can only report cases where you work."), code="grid_out_of_scope")
     cleaned = clean_photos(list(photos))

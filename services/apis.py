@@ -25,9 +25,9 @@ from core.pagination import DefaultCursorPagination
 from core.types import User
 from governance.models import Area, Department
 from governance.selectors import department_list, user_scope
-from services import actions, selectors, workflow
+from services import actions, selectors
 from services import serializers as s
-from services.access import access_dispatch, access_ticket, capacities, my_live_dispatch
+from services.access import access_dispatch, access_ticket, allowed_verbs, my_live_dispatch
 from services.models import (
     Category,
     Dispatch,
@@ -84,11 +84,7 @@ class TicketFilter(django_filters.FilterSet):
 def _detail(ticket: Ticket, request: Request) -> dict[str, Any]:
     ticket.all_dispatches = list(ticket.dispatches.select_related("department", "claimed_by"))  # type: ignore[attr-defined]
     ticket.timeline = list(selectors.ticket_timeline(ticket))  # type: ignore[attr-defined]
-    caps: set[workflow.Capacity] = capacities(request.user, ticket)
-    mine = my_live_dispatch(request.user, ticket)
-    if mine is not None:
-        caps |= capacities(request.user, ticket, dispatch=mine)
-    ticket.allowed_actions = workflow.allowed_verbs(ticket_state=ticket.state, capacities=caps)  # type: ignore[attr-defined]
+    ticket.allowed_actions, _mine = allowed_verbs(request.user, ticket)  # type: ignore[attr-defined]
     return s.TicketDetailSerializer(ticket, context={"request": request}).data
 
 
@@ -423,111 +419,17 @@ class SupervisionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Ticket])
     pagination_class = SupervisionPagination
 
     def get_queryset(self) -> QuerySet[Ticket]:
-        live = Dispatch.objects.filter(
-            state__in=["awaiting_claim", "claimed", "return_requested", "replied"]
-        ).select_related("department")
-        return selectors.supervision_list(user=self.request.user).prefetch_related(
-            Prefetch("dispatches", queryset=live, to_attr="live_dispatches")
-        )
-
-    def _rows(self, tickets: list[Ticket]) -> list[dict[str, Any]]:
-        from django.utils import timezone
-
-        streets = dict(
-            Area.objects.filter(path__in={t.path[: 3 * Area.steplen] for t in tickets}).values_list(
-                "path", "name"
-            )
-        )
-        now = timezone.now()
-        rows = []
-        for t in tickets:
-            since = getattr(t, "overdue_since", None)
-            rows.append(
-                {
-                    "id": t.pk,
-                    "number": t.number,
-                    "state": t.state,
-                    "urgency": t.urgency,
-                    "category": t.category.name,
-                    "grid": t.grid.name,
-                    "street": streets.get(t.path[: 3 * Area.steplen], ""),
-                    "departments": [d.department.name for d in getattr(t, "live_dispatches", [])],
-                    "supervised": t.supervised,
-                    "overdue_since": since,
-                    "overdue_minutes": int((now - since).total_seconds() // 60) if since else None,
-                }
-            )
-        return rows
+        return selectors.supervision_list_for_display(user=self.request.user)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         assert page is not None
         return self.get_paginated_response(
-            s.SupervisionItemSerializer(self._rows(page), many=True).data
+            s.SupervisionItemSerializer(selectors.supervision_rows(page), many=True).data
         )
 
     @extend_schema(responses=s.SupervisionSummarySerializer)
     @action(detail=False, methods=["get"], pagination_class=None)
     def summary(self, request: Request) -> Response:
-        from django.db.models import Count, Q
-        from django.db.models.functions import Substr
-
-        base = selectors.supervision_list(user=request.user)
-        overdue_q = Q(overdue_since__isnull=False)
-        by_path = (
-            base.annotate(street_path=Substr("path", 1, 3 * Area.steplen))
-            .values("street_path")
-            .annotate(
-                overdue=Count("id", filter=overdue_q, distinct=True),
-                supervised=Count("id", filter=Q(supervised=True), distinct=True),
-            )
-            .order_by("street_path")
-        )
-        rows = list(by_path)
-        names = dict(
-            Area.objects.filter(path__in=[r["street_path"] for r in rows]).values_list(
-                "path", "name"
-            )
-        )
-        by_department = (
-            Dispatch.objects.filter(
-                ticket__in=base.values("pk"),
-                state__in=["awaiting_claim", "claimed", "return_requested", "replied"],
-            )
-            .values("department__name")
-            .annotate(
-                overdue=Count(
-                    "ticket",
-                    filter=Q(clocks__state="running", clocks__due_at__lt=timezone_now()),
-                    distinct=True,
-                ),
-                supervised=Count("ticket", filter=Q(ticket__supervised=True), distinct=True),
-            )
-            .order_by("department__name")
-        )
-        data = {
-            "by_street": [
-                {
-                    "name": names.get(r["street_path"], r["street_path"]),
-                    "overdue": r["overdue"],
-                    "supervised": r["supervised"],
-                }
-                for r in rows
-            ],
-            "by_department": [
-                {
-                    "name": r["department__name"],
-                    "overdue": r["overdue"],
-                    "supervised": r["supervised"],
-                }
-                for r in by_department
-            ],
-            "total": base.count(),
-        }
+        data = selectors.supervision_summary(user=request.user)
         return Response(s.SupervisionSummarySerializer(data).data)
-
-
-def timezone_now() -> Any:
-    from django.utils import timezone
-
-    return timezone.now()

@@ -26,6 +26,7 @@ from core import workcalendar
 from core.models import Delivery, Notification
 from core.notify import queue
 from governance.models import Area, Role
+from services import hooks
 from services.models import (
     Clock,
     ClockKind,
@@ -294,6 +295,7 @@ def _take_steps(pairs: list[tuple[Clock, int]], now: dt.datetime) -> int:
             )
             emailed.append(step >= Step.DUE)
     TicketEvent.objects.bulk_create(events)
+    hooks.ticket_events(events)
     if supervised:
         # get_or_create per ticket: one open overdue supervision at most.
         already = set(

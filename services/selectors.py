@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -39,6 +40,13 @@ def ticket_list(*, user: AnyUser) -> QuerySet[Ticket]:
     return qs
 
 
+def overdue_dispatch_q(now: dt.datetime) -> Q:
+    """Dispatches past their claim or handling deadline."""
+    return Q(state="awaiting_claim", claim_due_at__lt=now) | Q(
+        state="claimed", handle_due_at__lt=now
+    )
+
+
 def ticket_list_for_display(*, user: AnyUser) -> QuerySet[Ticket]:
     live = Dispatch.objects.filter(state__in=ACTIVE_DISPATCH_STATES).select_related("department")
     return (
@@ -65,10 +73,7 @@ def ticket_filter(qs: QuerySet[Ticket], filters: dict[str, Any]) -> QuerySet[Tic
     if filters.get("overdue") is not None:
         now = timezone.now()
         overdue = Exists(
-            Dispatch.objects.filter(ticket=OuterRef("pk"), state__in=ACTIVE_DISPATCH_STATES).filter(
-                Q(state="awaiting_claim", claim_due_at__lt=now)
-                | Q(state="claimed", handle_due_at__lt=now)
-            )
+            Dispatch.objects.filter(ticket=OuterRef("pk")).filter(overdue_dispatch_q(now))
         )
         qs = qs.filter(overdue) if filters["overdue"] else qs.exclude(overdue)
     if created_from := filters.get("created_from"):
@@ -171,3 +176,91 @@ def supervision_list(*, user: AnyUser) -> QuerySet[Ticket]:
         .filter(Q(overdue_since__isnull=False) | Q(supervised=True))
         .select_related("category", "grid")
     )
+
+
+def supervision_list_for_display(*, user: AnyUser) -> QuerySet[Ticket]:
+    live = Dispatch.objects.filter(state__in=ACTIVE_DISPATCH_STATES).select_related("department")
+    return supervision_list(user=user).prefetch_related(
+        Prefetch("dispatches", queryset=live, to_attr="live_dispatches")
+    )
+
+
+def supervision_rows(tickets: Sequence[Ticket]) -> list[dict[str, Any]]:
+    """Rows of the 督办清单 for display: street name, live departments and
+    how long each case is overdue (the tickets come from supervision_list
+    with ``live_dispatches`` prefetched)."""
+    streets = dict(
+        Area.objects.filter(path__in={t.path[: 3 * Area.steplen] for t in tickets}).values_list(
+            "path", "name"
+        )
+    )
+    now = timezone.now()
+    rows = []
+    for t in tickets:
+        since = getattr(t, "overdue_since", None)
+        rows.append(
+            {
+                "id": t.pk,
+                "number": t.number,
+                "state": t.state,
+                "urgency": t.urgency,
+                "category": t.category.name,
+                "grid": t.grid.name,
+                "street": streets.get(t.path[: 3 * Area.steplen], ""),
+                "departments": [d.department.name for d in getattr(t, "live_dispatches", [])],
+                "supervised": t.supervised,
+                "overdue_since": since,
+                "overdue_minutes": int((now - since).total_seconds() // 60) if since else None,
+            }
+        )
+    return rows
+
+
+def supervision_summary(*, user: AnyUser) -> dict[str, Any]:
+    """督办清单 counted by street and by department (three queries)."""
+    from django.db.models import Count
+    from django.db.models.functions import Substr
+
+    base = supervision_list(user=user)
+    by_path = list(
+        base.annotate(street_path=Substr("path", 1, 3 * Area.steplen))
+        .values("street_path")
+        .annotate(
+            overdue=Count("id", filter=Q(overdue_since__isnull=False), distinct=True),
+            supervised=Count("id", filter=Q(supervised=True), distinct=True),
+        )
+        .order_by("street_path")
+    )
+    names = dict(
+        Area.objects.filter(path__in=[r["street_path"] for r in by_path]).values_list(
+            "path", "name"
+        )
+    )
+    by_department = (
+        Dispatch.objects.filter(ticket__in=base.values("pk"), state__in=ACTIVE_DISPATCH_STATES)
+        .values("department__name")
+        .annotate(
+            overdue=Count(
+                "ticket",
+                filter=Q(clocks__state="running", clocks__due_at__lt=timezone.now()),
+                distinct=True,
+            ),
+            supervised=Count("ticket", filter=Q(ticket__supervised=True), distinct=True),
+        )
+        .order_by("department__name")
+    )
+    return {
+        "by_street": [
+            {
+                "name": names.get(r["street_path"], r["street_path"]),
+                "overdue": r["overdue"],
+                "supervised": r["supervised"],
+            }
+            for r in by_path
+        ],
+        "by_department": [
+            {"name": r["department__name"], "overdue": r["overdue"], "supervised": r["supervised"]}
+            for r in by_department
+        ],
+        "total": base.count(),
+    }

@@ -31,9 +31,13 @@ class Capacity(StrEnum):
     STREET = "street"
     DEPARTMENT = "department"
     LEADER = "leader"
+    #: an intake desk (12345 / Open311 service account): reports, nothing more
+    INTAKE = "intake"
 
 
 LOCAL = frozenset({Capacity.GRID, Capacity.COMMUNITY, Capacity.STREET})
+#: Who may report a case: local staff and intake desks.
+REPORTERS = LOCAL | {Capacity.INTAKE}
 DISPATCHER = frozenset({Capacity.COMMUNITY, Capacity.STREET})
 STREET = frozenset({Capacity.STREET})
 DEPARTMENT = frozenset({Capacity.DEPARTMENT})

@@ -317,6 +317,33 @@ def roster_add(
 
 
 @transaction.atomic
+def roster_add_person(
+    *,
+    grid: Area,
+    worker: Worker | None,
+    new_worker: dict[str, Any] | None,
+    role: str,
+    full_time: bool,
+    start: dt.date,
+    actor: Actor,
+    note: str = "",
+) -> RosterEntry:
+    """Put an existing worker, or a person created here, on the roster in one
+    transaction: a new person is not left behind when the entry is refused."""
+    if worker is None:
+        worker = worker_create(**(new_worker or {}), actor=actor)
+    return roster_add(
+        grid=grid,
+        worker=worker,
+        role=role,
+        full_time=full_time,
+        start=start,
+        note=note,
+        actor=actor,
+    )
+
+
+@transaction.atomic
 def roster_end(*, entry: RosterEntry, end: dt.date, actor: Actor, note: str = "") -> RosterEntry:
     """End an open entry on ``end`` (not in the future). The row stays as history."""
     ensure_can_manage_area(actor, entry.grid)

@@ -184,6 +184,7 @@ class GridRosterView(generics.GenericAPIView[RosterEntry]):
     def get_queryset(self) -> QuerySet[RosterEntry]:
         return RosterEntry.objects.none()
 
+    @extend_schema(responses=RosterEntrySerializer(many=True))
     def get(self, request: Request, grid_id: int) -> Response:
         grid = access_grid(request.user, grid_id)
         page = self.paginate_queryset(roster_current(grid=grid))
@@ -242,6 +243,7 @@ class GridRosterHistoryView(generics.GenericAPIView[Any]):
     def get_queryset(self) -> QuerySet[Any]:
         return RosterEntry.objects.none()
 
+    @extend_schema(responses=AuditEntrySerializer(many=True))
     def get(self, request: Request, grid_id: int) -> Response:
         grid = access_grid(request.user, grid_id)
         page = self.paginate_queryset(roster_history(grid=grid))
@@ -284,7 +286,10 @@ class ComplianceView(APIView):
 class RosterTemplateView(_FileFormatMixin, APIView):
     @extend_schema(
         parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=list(_FILE_FORMATS))],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        responses={
+            (200, io.XLSX_CONTENT_TYPE): OpenApiTypes.BINARY,
+            (200, "text/csv"): OpenApiTypes.BINARY,
+        },
     )
     def get(self, request: Request) -> HttpResponse:
         fmt = _file_format(request)
@@ -300,7 +305,10 @@ class RosterExportView(_FileFormatMixin, APIView):
             OpenApiParameter("area", OpenApiTypes.INT, required=True),
             OpenApiParameter("format", OpenApiTypes.STR, enum=list(_FILE_FORMATS)),
         ],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        responses={
+            (200, io.XLSX_CONTENT_TYPE): OpenApiTypes.BINARY,
+            (200, "text/csv"): OpenApiTypes.BINARY,
+        },
     )
     def get(self, request: Request) -> HttpResponse:
         fmt = _file_format(request)
