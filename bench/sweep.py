@@ -579,6 +579,8 @@ def main() -> None:
     if profiler:
         stats = pstats.Stats(profiler)
         stats.sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(30)
+        if os.environ.get("BENCH_CALLERS"):
+            stats.print_callers(os.environ["BENCH_CALLERS"])
 
     idle_series(now, "after the due sweep", args.idle_runs)
 

@@ -2,12 +2,84 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from core.actions import calendar_set_day
+from core import workcalendar
+from core.actions import calendar_load_year, calendar_set_day
+from core.calendar import parse_csv
 from core.errors import ApplicationError
 from core.models import AuditEntry, WorkCalendarDay
+
+#: A year's arrangement file is a few dozen lines; anything bigger is not one.
+_MAX_ARRANGEMENT_BYTES = 64 * 1024
+
+
+class LoadYearForm(forms.Form):
+    """A year's arrangement as the State Council publishes it: the exceptions
+    to Monday–Friday work, uploaded as a CSV or pasted, or the package's."""
+
+    year = forms.IntegerField(label=gettext_lazy("year"), min_value=2000, max_value=2100)
+    file = forms.FileField(
+        label=gettext_lazy("arrangement file (CSV)"),
+        required=False,
+        help_text=gettext_lazy(
+            "day,is_workday,name, one line per holiday or make-up workday, "
+            "e.g. 2027-01-01,0,元旦 and 2027-02-06,1,春节调休."
+        ),
+    )
+    text = forms.CharField(
+        label=gettext_lazy("or paste the lines"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 12, "cols": 60}),
+    )
+    from_package = forms.BooleanField(
+        label=gettext_lazy("take the arrangement from the chinese-calendar package instead"),
+        required=False,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload = data.get("file")
+        text = (data.get("text") or "").strip()
+        if data.get("from_package"):
+            if upload or text:
+                raise forms.ValidationError(
+                    _("Choose the package, a file or pasted lines, not several.")
+                )
+            data["days"] = None
+            return data
+        if upload is not None:
+            if upload.size > _MAX_ARRANGEMENT_BYTES:
+                raise forms.ValidationError(_("The file is too large for an arrangement."))
+            try:
+                text = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                raise forms.ValidationError(_("The file is not UTF-8 text.")) from exc
+        if not text:
+            raise forms.ValidationError(
+                _("Give the arrangement: a file, pasted lines or the package.")
+            )
+        year = data.get("year")
+        if year is None:
+            return data
+        listed, errors = parse_csv(text, year)
+        if errors:
+            raise forms.ValidationError(
+                [
+                    _("line %(line)d: %(message)s") % {"line": line, "message": message}
+                    for line, message in errors
+                ]
+            )
+        data["days"] = listed
+        return data
 
 
 @admin.register(WorkCalendarDay)
@@ -33,9 +105,80 @@ class WorkCalendarDayAdmin(admin.ModelAdmin[WorkCalendarDay]):
             messages.error(request, exc.message)
             return
         obj.pk = row.pk
+        if not workcalendar.year_loaded(obj.day.year):
+            messages.warning(
+                request,
+                _(
+                    "%(year)d is not loaded yet, so this day alone does not count: deadlines "
+                    "stay provisional until the whole year's arrangement is loaded "
+                    "(Load a year)."
+                )
+                % {"year": obj.day.year},
+            )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "load-year/",
+                self.admin_site.admin_view(self.load_year_view),
+                name="core_workcalendarday_load_year",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        today = timezone.localdate()
+        missing = [y for y in (today.year, today.year + 1) if not workcalendar.year_loaded(y)]
+        extra = {**(extra_context or {}), "calendar_years_missing": missing}
+        return super().changelist_view(request, extra_context=extra)
+
+    def load_year_view(self, request: HttpRequest) -> HttpResponse:
+        """Load a whole year from the admin: the same action as ``load_calendar``,
+        so provisional deadlines reaching that year are recomputed with a
+        timeline entry."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        initial = {"year": request.GET.get("year") or timezone.localdate().year + 1}
+        form = LoadYearForm(request.POST or None, request.FILES or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            year = form.cleaned_data["year"]
+            days = form.cleaned_data["days"]
+            try:
+                changed = calendar_load_year(
+                    year=year,
+                    actor=request.user,
+                    days=days,
+                    source="package" if days is None else "import",
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                if changed:
+                    messages.success(
+                        request,
+                        _(
+                            "%(year)d: %(n)d day(s) loaded or changed; provisional deadlines were recomputed."
+                        )
+                        % {"year": year, "n": changed},
+                    )
+                else:
+                    messages.info(
+                        request,
+                        _("%(year)d: already up to date; nothing changed.") % {"year": year},
+                    )
+                return HttpResponseRedirect(reverse("admin:core_workcalendarday_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "opts": self.opts,
+            "title": _("Load a year's working calendar"),
+        }
+        return render(request, "admin/core/workcalendarday/load_year.html", context)
 
 
 @admin.register(AuditEntry)

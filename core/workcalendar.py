@@ -54,9 +54,10 @@ def default_periods() -> Periods:
 
 
 #: Fixed-date statutory holidays (month, day) used only for provisional years:
-#: New Year's Day, Labour Day, National Day 1–3. Lunar holidays cannot be
-#: placed without the State Council's arrangement.
-FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (10, 1), (10, 2), (10, 3)})
+#: New Year's Day, Labour Day 1–2 (two days since the 2025 revision of the
+#: national holiday rules), National Day 1–3. Lunar holidays cannot be placed
+#: without the State Council's arrangement.
+FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
 
 UNITS = ("natural_minutes", "natural_hours", "working_hours", "working_days", "calendar_days")
 

@@ -145,8 +145,12 @@ def _who(clock: Clock, step: int) -> Any:
             return _staff(Role.DEPARTMENT_OFFICER, posts__department_id=department_id)
         return _staff(Role.STREET_OFFICER, posts__area__path=ticket.path[: 3 * Area.steplen])
     if step == Step.DUE:
+        # At the deadline the officers who owe the step are told it is now
+        # overdue, and the department head (L1) is told the same.
         if department_id is not None:
-            return _staff(Role.DEPARTMENT_HEAD, posts__department_id=department_id)
+            return _staff(Role.DEPARTMENT_HEAD, posts__department_id=department_id) | _staff(
+                Role.DEPARTMENT_OFFICER, posts__department_id=department_id
+            )
         return _staff(Role.STREET_OFFICER, posts__area__path=ticket.path[: 3 * Area.steplen])
     if step == Step.STREET:
         return _staff(Role.LEADER, posts__area__path=ticket.path[: 3 * Area.steplen]) | _staff(
@@ -400,7 +404,14 @@ def recompute_provisional(year: int, actor: Any = None) -> int:
             verb="deadline_recomputed",
             from_state=clock.ticket.state,
             to_state=clock.ticket.state,
-            note=_("The %(year)d working calendar was loaded; the deadline is now exact.")
+            note=(
+                _(
+                    "The %(year)d working calendar was loaded; the deadline still reaches "
+                    "a year that is not loaded and stays provisional."
+                )
+                if deadline.provisional
+                else _("The %(year)d working calendar was loaded; the deadline is now exact.")
+            )
             % {"year": year},
             data={
                 "clock": clock.pk,

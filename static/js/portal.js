@@ -47,9 +47,10 @@
           });
         }
       },
-      function (err) {
+      function () {
+        // The browser's own message is in its UI language, not the page's.
         button.disabled = false;
-        out.textContent = err.message;
+        out.textContent = button.dataset.geoFailed || "";
       },
       { enableHighAccuracy: true, timeout: 15000 }
     );

@@ -106,6 +106,10 @@ def test_a_missing_grid_and_text_is_explained_on_the_form(open_as, world):
     page.wait_for_selector("#id_grid.is-invalid")
     assert page.locator("#id_description.is-invalid").count() == 0
     assert Ticket.objects.count() == 0
+    # Location refused (no permission here): the page says what to do, in Chinese.
+    page.click("#use-location")
+    page.wait_for_function("document.getElementById('locate-result').textContent.length > 0")
+    assert "网格" in page.inner_text("#locate-result")
 
 
 def test_department_officer_works_the_queue_and_a_lost_race_is_friendly(open_as, world):

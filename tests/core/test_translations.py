@@ -44,7 +44,16 @@ def test_the_catalogue_holds_every_string_of_the_code_and_templates(tmp_path, se
     root = LOCALE.parents[2]
     src = tmp_path / "src"
     skip = shutil.ignore_patterns("__pycache__", "*.pyc", "migrations", "static")
-    for name in ("config", "core", "governance", "grids", "partyorg", "services", "templates"):
+    for name in (
+        "config",
+        "core",
+        "governance",
+        "grids",
+        "partyorg",
+        "services",
+        "integrations",
+        "templates",
+    ):
         shutil.copytree(root / name, src / name, ignore=skip)
     (src / "locale" / "zh_Hans" / "LC_MESSAGES").mkdir(parents=True)
     shutil.copy(LOCALE / "django.po", src / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po")

@@ -106,3 +106,34 @@ def test_deadline_api_explains_the_due_time(city, personas, api_as):
     )
     assert bad.status_code == 400
     assert set(bad.json()["extra"]["fields"]) == {"start", "amount", "unit"}
+
+
+def test_labour_day_is_two_fixed_days_in_a_provisional_year_then_exact_once_loaded(
+    city, personas, api_as
+):
+    """A year without data counts weekdays minus the fixed-date holidays (Labour
+    Day is 1–2 May since 2025); loading the real arrangement (1–5 May off)
+    moves the due time, and the API says which it is."""
+    from core.models import WorkCalendarDay
+
+    WorkCalendarDay.objects.filter(day__year=2026).delete()
+    workcalendar.invalidate()
+    start = local(2026, 4, 28, 10, 0)  # Tuesday
+    provisional = workcalendar.add(start, 3, "working_days")
+    assert provisional.provisional is True
+    # 29 Apr, 30 Apr, then 1 May (holiday), 2–3 May (weekend) → Monday 4 May
+    assert provisional.due_at == local(2026, 5, 4, 17, 30)
+    reasons = {j.day: j.reason for j in provisional.skipped}
+    assert reasons[dt.date(2026, 5, 1)] == "holiday (provisional)"
+    assert reasons[dt.date(2026, 5, 2)] in {"holiday (provisional)", "weekend (provisional)"}
+    client = api_as(personas.street_officer_a)
+    query = {"start": "2026-04-28T10:00:00+08:00", "amount": 3, "unit": "working_days"}
+    body = client.get("/api/v1/calendar/deadline/", query).json()
+    assert (body["due_at"], body["provisional"]) == ("2026-05-04T17:30:00+08:00", True)
+
+    call_command("load_calendar", "2026")  # the package's arrangement: 1–5 May off
+    exact = workcalendar.add(start, 3, "working_days")
+    assert exact.provisional is False
+    assert exact.due_at == local(2026, 5, 6, 17, 30)
+    body = client.get("/api/v1/calendar/deadline/", query).json()
+    assert (body["due_at"], body["provisional"]) == ("2026-05-06T17:30:00+08:00", False)

@@ -49,6 +49,13 @@ def test_the_ladder_reminds_then_escalates_each_step_once(on_monday, personas, c
     assert sweep_at(T0 + dt.timedelta(minutes=95))["steps"] == 0  # nothing new
     assert sweep_at(T0 + dt.timedelta(hours=2, minutes=1))["steps"] == 1  # L1 at the deadline
     assert head.notifications.filter(verb="overdue").count() == 1
+    # the officers who owe the claim are told at the deadline too, once
+    officer = personas.department_officer
+    assert list(officer.notifications.values_list("verb", flat=True).order_by("id")) == [
+        "dispatched",
+        "remind",
+        "overdue",
+    ]
     gap = clocks.gap(Clock.objects.get(ticket=on_monday))
     assert gap == dt.timedelta(hours=1)
     assert sweep_at(T0 + dt.timedelta(hours=3, minutes=1))["steps"] == 1  # L2
@@ -139,8 +146,9 @@ def test_an_emergency_whistle_counts_minutes(report, city, personas):
     assert (clock.kind, clock.due_at) == ("whistle_report", T0 + dt.timedelta(minutes=30))
 
 
+@pytest.mark.parametrize("how", ["command", "admin"])
 def test_loading_a_year_recomputes_provisional_deadlines(
-    report, city, personas, categories, tmp_path
+    report, city, personas, categories, tmp_path, client, how
 ):
     from django.core.management import call_command
 
@@ -163,17 +171,29 @@ def test_loading_a_year_recomputes_provisional_deadlines(
         )
     handle = Clock.objects.get(ticket=ticket, kind="handle")
     assert handle.provisional is True
-    arrangement = tmp_path / "2026.csv"
-    arrangement.write_text("2026-01-01,0,元旦\n2026-01-02,0,元旦\n", encoding="utf-8")
-    call_command("load_calendar", "2026", "--file", str(arrangement))
-    provisional_due = handle.due_at
+    lines = "2026-01-01,0,元旦\n2026-01-02,0,元旦\n"
+    if how == "command":
+        arrangement = tmp_path / "2026.csv"
+        arrangement.write_text(lines, encoding="utf-8")
+        call_command("load_calendar", "2026", "--file", str(arrangement))
+    else:  # an administrator pastes the arrangement in the admin
+        client.force_login(UserFactory(username="calendar_admin", is_staff=True, is_superuser=True))
+        url = "/admin/core/workcalendarday/load-year/"
+        bad = client.post(
+            url, {"year": 2026, "text": "2026-02-30,0,x\n"}, HTTP_ACCEPT_LANGUAGE="en"
+        )
+        assert bad.status_code == 200 and "line 1:" in bad.content.decode()
+        assert not WorkCalendarDay.objects.filter(day__year=2026).exists()  # nothing written
+        done = client.post(url, {"year": 2026, "text": lines})
+        assert done.status_code == 302
+        assert WorkCalendarDay.objects.filter(day__year=2026).count() == 365
     provisional_due = handle.due_at
     handle.refresh_from_db()
     assert handle.provisional is False
     assert handle.due_at > provisional_due  # 2 January is a holiday after all
-    assert handle.due_at > provisional_due  # 2 January is a holiday after all
     event = TicketEvent.objects.get(ticket=ticket, verb="deadline_recomputed")
     assert event.data["new_due_at"] == handle.due_at.isoformat()
+    assert "now exact" in event.note or "精确" in event.note
 
 
 @pytest.mark.skipif(
@@ -305,3 +325,53 @@ def test_a_category_can_set_its_own_claim_limit(report, city, personas, categori
         )
     clock = Clock.objects.get(ticket=ticket)
     assert (clock.kind, clock.due_at) == ("claim", T0 + dt.timedelta(minutes=1))
+
+
+def test_a_return_stops_the_clock_and_a_re_dispatch_starts_a_new_one(on_monday, city, personas):
+    """The claim clock keeps running while the street reviews a return request
+    (asking to return does not buy time); an approved return stops it, and
+    the re-dispatch starts a fresh clock for the new department."""
+    first = Dispatch.objects.get(ticket=on_monday)
+    with time_machine.travel(T0 + dt.timedelta(minutes=20), tick=False):
+        request = actions.ticket_request_return(
+            dispatch=first,
+            actor=personas.department_officer,
+            reason="不属于本部门职责",
+            legal_basis="《城市管理执法办法》第八条",
+        )
+    assert Clock.objects.get(dispatch=first).state == "running"
+    with time_machine.travel(T0 + dt.timedelta(minutes=40), tick=False):
+        actions.ticket_review_return(request=request, actor=personas.street_officer_a, approve=True)
+    old = Clock.objects.get(dispatch=first)
+    assert (old.state, old.next_check_at) == ("stopped", None)
+    assert sweep_at(T0 + dt.timedelta(hours=3))["steps"] == 0  # a stopped clock never escalates
+    with time_machine.travel(T0 + dt.timedelta(hours=3), tick=False):
+        actions.ticket_whistle(
+            ticket=Ticket.objects.get(pk=on_monday.pk),
+            actor=personas.street_officer_a,
+            whistle_type="resident_demand",
+            lead=city.dept_market,
+        )
+    new = Clock.objects.get(dispatch__department=city.dept_market)
+    assert (new.kind, new.state) == ("claim", "running")
+    assert new.started_at == T0 + dt.timedelta(hours=3)
+    assert new.due_at == T0 + dt.timedelta(hours=5)  # urgent: claim within 2 natural hours
+    verbs = list(TicketEvent.objects.filter(ticket=on_monday).values_list("verb", flat=True))
+    assert verbs[-3:] == ["request_return", "approve_return", "whistle"]
+
+
+@pytest.mark.parametrize(
+    ("urgency", "limit"),
+    [
+        ("emergency", (2, "natural_hours")),  # 突发 2 h
+        ("urgent", (24, "natural_hours")),  # 紧急 24 h
+        ("normal", (7, "working_days")),  # 一般 7 working days
+        ("complex", (15, "working_days")),  # 疑难 15 working days
+    ],
+)
+def test_handling_limits_default_to_the_12345_rules(urgency, limit):
+    from services import deadlines
+    from services.models import Category
+
+    plain = Category(code="Z9999", name="no policy of its own")
+    assert deadlines.handle_policy(urgency, plain) == limit
