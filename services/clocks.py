@@ -145,12 +145,8 @@ def _who(clock: Clock, step: int) -> Any:
             return _staff(Role.DEPARTMENT_OFFICER, posts__department_id=department_id)
         return _staff(Role.STREET_OFFICER, posts__area__path=ticket.path[: 3 * Area.steplen])
     if step == Step.DUE:
-        # At the deadline the officers who owe the step are told it is now
-        # overdue, and the department head (L1) is told the same.
         if department_id is not None:
-            return _staff(Role.DEPARTMENT_HEAD, posts__department_id=department_id) | _staff(
-                Role.DEPARTMENT_OFFICER, posts__department_id=department_id
-            )
+            return _staff(Role.DEPARTMENT_HEAD, posts__department_id=department_id)
         return _staff(Role.STREET_OFFICER, posts__area__path=ticket.path[: 3 * Area.steplen])
     if step == Step.STREET:
         return _staff(Role.LEADER, posts__area__path=ticket.path[: 3 * Area.steplen]) | _staff(
@@ -169,8 +165,28 @@ _TITLES = {
 }
 
 
+def _also_told(clock: Clock, step: int) -> Any:
+    """Who hears of a step in the inbox only (no email): at the deadline, the
+    department's officers who owe the step, while their head gets L1."""
+    if step == Step.DUE and clock.dispatch is not None:
+        return _staff(Role.DEPARTMENT_OFFICER, posts__department_id=clock.dispatch.department_id)
+    return None
+
+
+def _recipients(clock: Clock, step: int) -> list[tuple[Any, bool]]:
+    """(user, email?) for one step: ``_who`` by inbox and email (from the
+    deadline on), ``_also_told`` by inbox; nobody twice."""
+    emailed = step >= Step.DUE
+    out = [(user, emailed) for user in _who(clock, step)]
+    quiet = _also_told(clock, step)
+    if quiet is not None:
+        seen = {user.pk for user, _email in out}
+        out += [(user, False) for user in quiet if user.pk not in seen]
+    return out
+
+
 def _audience(clock: Clock, step: int) -> tuple[Any, ...]:
-    """What ``_who(clock, step)`` depends on: its recipients are resolved once per batch."""
+    """What ``_recipients(clock, step)`` depends on: resolved once per batch."""
     department_id = clock.dispatch.department_id if clock.dispatch is not None else None
     if step in (Step.REMIND, Step.DUE) and department_id is not None:
         return (step, "department", department_id)
@@ -286,8 +302,8 @@ def _take_steps(pairs: list[tuple[Clock, int]], now: dt.datetime) -> int:
             supervised.setdefault(ticket.pk, title)
         key = _audience(clock, step)
         if key not in audiences:
-            audiences[key] = list(_who(clock, step))
-        for user in audiences[key]:
+            audiences[key] = _recipients(clock, step)
+        for user, email in audiences[key]:
             notes.append(
                 Notification(
                     user=user,
@@ -297,7 +313,7 @@ def _take_steps(pairs: list[tuple[Clock, int]], now: dt.datetime) -> int:
                     data={"ticket": ticket.pk, "clock": clock.pk, "step": step},
                 )
             )
-            emailed.append(step >= Step.DUE)
+            emailed.append(email)
     TicketEvent.objects.bulk_create(events)
     hooks.ticket_events(events)
     if supervised:

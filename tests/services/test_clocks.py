@@ -42,7 +42,7 @@ def test_a_whistle_starts_a_claim_clock_with_a_reminder_at_75_percent(on_monday)
 
 
 def test_the_ladder_reminds_then_escalates_each_step_once(on_monday, personas, city):
-    head = UserFactory(username="urban_head")
+    head = UserFactory(username="urban_head", email="head@urban.example.gov.cn")
     grant(head, "department_head", department=city.dept_urban)
     assert sweep_at(T0 + dt.timedelta(minutes=80))["steps"] == 0
     assert sweep_at(T0 + dt.timedelta(minutes=91))["steps"] == 1  # reminder
@@ -56,6 +56,13 @@ def test_the_ladder_reminds_then_escalates_each_step_once(on_monday, personas, c
         "remind",
         "overdue",
     ]
+    from core.models import Delivery
+
+    # by inbox only: the head (L1) is the one emailed
+    assert not Delivery.objects.filter(notification__user=officer, notification__verb="overdue")
+    assert Delivery.objects.filter(
+        notification__user=head, notification__verb="overdue"
+    ).count() == (1 if head.email else 0)
     gap = clocks.gap(Clock.objects.get(ticket=on_monday))
     assert gap == dt.timedelta(hours=1)
     assert sweep_at(T0 + dt.timedelta(hours=3, minutes=1))["steps"] == 1  # L2
