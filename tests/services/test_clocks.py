@@ -44,6 +44,10 @@ def test_a_whistle_starts_a_claim_clock_with_a_reminder_at_75_percent(on_monday)
 def test_the_ladder_reminds_then_escalates_each_step_once(on_monday, personas, city):
     head = UserFactory(username="urban_head", email="head@urban.example.gov.cn")
     grant(head, "department_head", department=city.dept_urban)
+    street_leader = UserFactory(username="street_a_leader")
+    grant(street_leader, "leader", area=city.street_a)
+    district_leader = UserFactory(username="district_a_leader")
+    grant(district_leader, "leader", area=city.district)
     assert sweep_at(T0 + dt.timedelta(minutes=80))["steps"] == 0
     assert sweep_at(T0 + dt.timedelta(minutes=91))["steps"] == 1  # reminder
     assert sweep_at(T0 + dt.timedelta(minutes=95))["steps"] == 0  # nothing new
@@ -65,8 +69,13 @@ def test_the_ladder_reminds_then_escalates_each_step_once(on_monday, personas, c
     )
     gap = clocks.gap(Clock.objects.get(ticket=on_monday))
     assert gap == dt.timedelta(hours=1)
+    assert (street_leader.notifications.count(), district_leader.notifications.count()) == (0, 0)
     assert sweep_at(T0 + dt.timedelta(hours=3, minutes=1))["steps"] == 1  # L2
+    assert street_leader.notifications.filter(verb="overdue").count() == 1  # street leadership
+    assert personas.street_officer_a.notifications.filter(verb="overdue").count() == 1
+    assert district_leader.notifications.count() == 0
     assert sweep_at(T0 + dt.timedelta(hours=4, minutes=1))["steps"] == 1  # L3 + 督办
+    assert district_leader.notifications.filter(verb="overdue").count() == 1  # district leadership
     assert sweep_at(T0 + dt.timedelta(days=2))["steps"] == 0  # the ladder has ended
     steps = list(Escalation.objects.order_by("step").values_list("step", flat=True))
     assert steps == [0, 1, 2, 3]
@@ -382,3 +391,46 @@ def test_handling_limits_default_to_the_12345_rules(urgency, limit):
 
     plain = Category(code="Z9999", name="no policy of its own")
     assert deadlines.handle_policy(urgency, plain) == limit
+
+
+def test_the_reminder_share_is_configurable(report, city, personas, settings):
+    settings.CLOCK_REMIND_SHARE = 0.5
+    with time_machine.travel(T0, tick=False):
+        ticket = report(urgency="urgent")
+        actions.ticket_whistle(
+            ticket=ticket,
+            actor=personas.street_officer_a,
+            whistle_type="resident_demand",
+            lead=city.dept_urban,
+        )
+    clock = Clock.objects.get(ticket=ticket)
+    assert clock.remind_at == T0 + dt.timedelta(hours=1)  # half of the 2-hour claim
+
+
+def test_a_provisional_deadline_is_logged_and_flagged_on_the_api(
+    report, city, personas, categories, api_as, caplog
+):
+    from core import workcalendar
+    from core.models import WorkCalendarDay
+
+    WorkCalendarDay.objects.filter(day__year=2026).delete()
+    workcalendar.invalidate()
+    with time_machine.travel(dt.datetime(2025, 12, 29, 2, 0, tzinfo=dt.UTC), tick=False):
+        ticket = report(category=categories["E0304"])  # 15 working days: into 2026
+        actions.ticket_whistle(
+            ticket=ticket,
+            actor=personas.street_officer_a,
+            whistle_type="resident_demand",
+            lead=city.dept_urban,
+        )
+        with caplog.at_level("WARNING", logger="services.clocks"):
+            actions.ticket_claim(
+                dispatch=Dispatch.objects.get(ticket=ticket), actor=personas.department_officer
+            )
+    assert any(
+        "provisional handle deadline" in r.getMessage() and ticket.number in r.getMessage()
+        for r in caplog.records
+    )
+    body = api_as(personas.street_officer_a).get(f"/api/v1/tickets/{ticket.pk}/").json()
+    handle = next(c for c in body["clocks"] if c["kind"] == "handle")
+    assert handle["provisional"] is True
