@@ -6,6 +6,7 @@ caller's scope) → call one action → serialize. No rule lives here.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -58,6 +59,22 @@ class TicketPagination(DefaultCursorPagination):
     ordering = ("-created_at", "-id")
 
 
+class DateOrDateTimeField(django_filters.fields.IsoDateTimeField):
+    """ISO 8601 date-time, or a plain ``YYYY-MM-DD`` kept as a date (the whole day)."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and len(value.strip()) == 10:
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                pass  # the date-time parser explains what is wrong
+        return super().to_python(value)
+
+
+class DateOrDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = DateOrDateTimeField
+
+
 class TicketFilter(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=TicketState.choices, method="by")
     category = django_filters.ModelChoiceFilter(queryset=Category.objects.all(), method="by")
@@ -65,8 +82,12 @@ class TicketFilter(django_filters.FilterSet):
     department = django_filters.ModelChoiceFilter(queryset=Department.objects.all(), method="by")
     urgency = django_filters.ChoiceFilter(choices=Urgency.choices, method="by")
     overdue = django_filters.BooleanFilter(method="by")
-    created_from = django_filters.IsoDateTimeFilter(method="by")
-    created_to = django_filters.IsoDateTimeFilter(method="by")
+    created_from = DateOrDateTimeFilter(
+        method="by", help_text="ISO 8601 date-time, or a date for the start of that day"
+    )
+    created_to = DateOrDateTimeFilter(
+        method="by", help_text="ISO 8601 date-time (exclusive), or a date to include that whole day"
+    )
     q = django_filters.CharFilter(
         method="by", max_length=100, label="number prefix, address or description"
     )

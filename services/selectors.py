@@ -23,6 +23,17 @@ from services.models import (
 )
 
 
+def _is_date(value: Any) -> bool:
+    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+
+
+def _day_start(value: dt.date | dt.datetime) -> dt.datetime:
+    """A date's first moment in the portal's time zone; a datetime unchanged."""
+    if not _is_date(value):
+        return value  # type: ignore[return-value]
+    return dt.datetime.combine(value, dt.time.min, tzinfo=timezone.get_current_timezone())
+
+
 def ticket_list(*, user: AnyUser) -> QuerySet[Ticket]:
     """Tickets the user may read.
 
@@ -76,12 +87,14 @@ def ticket_filter(qs: QuerySet[Ticket], filters: dict[str, Any]) -> QuerySet[Tic
             Dispatch.objects.filter(ticket=OuterRef("pk")).filter(overdue_dispatch_q(now))
         )
         qs = qs.filter(overdue) if filters["overdue"] else qs.exclude(overdue)
+    # A plain date means the whole local day: from its first moment, up to
+    # and including its last.
     if created_from := filters.get("created_from"):
-        qs = qs.filter(created_at__gte=created_from)
+        qs = qs.filter(created_at__gte=_day_start(created_from))
     if created_to := filters.get("created_to"):
         qs = qs.filter(
-            created_at__lt=created_to + dt.timedelta(days=1)
-            if isinstance(created_to, dt.date) and not isinstance(created_to, dt.datetime)
+            created_at__lt=_day_start(created_to + dt.timedelta(days=1))
+            if _is_date(created_to)
             else created_to
         )
     if q := (filters.get("q") or "").strip():

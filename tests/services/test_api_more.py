@@ -196,3 +196,31 @@ def test_it_keeps_filters_on_the_next_page(report, personas, api, categories):
     seen, pages = _walk(api, "/api/v1/tickets/?urgency=urgent&page_size=2")
     assert pages == 2
     assert sorted(seen) == sorted(t.pk for t in lamps)
+
+
+def test_a_plain_date_filters_whole_local_days(api_as, personas, report):
+    """``created_to=2026-03-04`` includes the 4th (Shanghai time); a date-time stays exclusive."""
+    made = {}
+    for label, when in {
+        "3rd_late": dt.datetime(2026, 3, 3, 15, 59, tzinfo=dt.UTC),  # 23:59 on the 3rd locally
+        "4th_early": dt.datetime(2026, 3, 3, 16, 0, tzinfo=dt.UTC),  # 00:00 on the 4th locally
+        "4th_late": dt.datetime(2026, 3, 4, 15, 0, tzinfo=dt.UTC),  # 23:00 on the 4th
+        "5th": dt.datetime(2026, 3, 4, 16, 30, tzinfo=dt.UTC),  # 00:30 on the 5th
+    }.items():
+        with time_machine.travel(when, tick=False):
+            made[label] = report().number
+    client = api_as(personas.street_officer_a)
+
+    def numbers(**query):
+        response = client.get("/api/v1/tickets/", query)
+        assert response.status_code == 200, response.json()
+        return {row["number"] for row in response.json()["results"]}
+
+    assert numbers(created_from="2026-03-04", created_to="2026-03-04") == {
+        made["4th_early"],
+        made["4th_late"],
+    }
+    assert numbers(created_to="2026-03-04T00:00:00+08:00") == {made["3rd_late"]}
+    assert numbers(created_from="2026-03-05") == {made["5th"]}
+    bad = client.get("/api/v1/tickets/", {"created_to": "2026-02-30"})
+    assert bad.status_code == 400 and "created_to" in bad.json()["extra"]["fields"]
