@@ -287,7 +287,17 @@ def area_merge(*, source: Area, target: Area, actor: Actor, note: str = "") -> A
             after={"area": target.pk},
         )
         post_moves.append(post.pk)
-    Department.objects.filter(stationed_at=source).update(stationed_at=target)
+    station_moves = []
+    for department in Department.objects.filter(stationed_at=source).order_by("pk"):
+        Department.objects.filter(pk=department.pk).update(stationed_at=target)
+        audit.record(
+            department,
+            verb="moved_by_merge",
+            actor=actor,
+            before={"stationed_at": source.pk},
+            after={"stationed_at": target.pk},
+        )
+        station_moves.append(department.pk)
     AreaCodeHistory.objects.create(
         area=source,
         code=source.code,
@@ -310,7 +320,12 @@ def area_merge(*, source: Area, target: Area, actor: Actor, note: str = "") -> A
         target,
         verb="merged_from",
         actor=actor,
-        after={"source": source.pk, "children": moved, "posts": post_moves},
+        after={
+            "source": source.pk,
+            "children": moved,
+            "posts": post_moves,
+            "stations": station_moves,
+        },
         note=note,
     )
     target.refresh_from_db()

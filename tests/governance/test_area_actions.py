@@ -73,6 +73,22 @@ def test_move_recodes_a_grid_under_its_new_community_and_keeps_the_old_code(city
     assert moved.path.startswith(city.community_b.path)
     assert AreaCodeHistory.objects.filter(area=moved, code=old_code, reason="recoded").exists()
     assert area_by_code(old_code).pk == moved.pk
+    entry = history(moved).first()
+    assert (entry.verb, entry.before["code"], entry.after["code"]) == (
+        "moved",
+        old_code,
+        "150302002001002",
+    )
+    assert entry.after["parent"] == city.community_b.pk
+
+
+def test_creating_a_department_is_audited(city, personas):
+    department = actions.department_create(
+        name="区水务局", short_name="水务", area=city.district, actor=None
+    )
+    entry = history(department).first()
+    assert entry.verb == "created"
+    assert (entry.after["name"], entry.after["area"]) == ("区水务局", city.district.pk)
 
 
 def test_move_of_a_community_recodes_its_grids(city):
@@ -137,7 +153,17 @@ def test_merge_moves_grids_posts_and_stations_and_deletes_nothing(city, personas
 
 
 def test_merge_of_streets_moves_communities_with_their_grids(city):
-    actions.area_merge(source=city.street_b, target=city.street_a, actor=None)
+    Department.objects.filter(pk=city.dept_market.pk).update(stationed_at=city.street_b)
+    target = actions.area_merge(source=city.street_b, target=city.street_a, actor=None)
+    # a department stationed at the merged street is stationed at the target, audited
+    assert Department.objects.get(pk=city.dept_market.pk).stationed_at_id == city.street_a.pk
+    moved = history(Department.objects.get(pk=city.dept_market.pk)).first()
+    assert (moved.verb, moved.before, moved.after) == (
+        "moved_by_merge",
+        {"stationed_at": city.street_b.pk},
+        {"stationed_at": city.street_a.pk},
+    )
+    assert history(target).first().after["stations"] == [city.dept_market.pk]
     community_b = Area.objects.get(pk=city.community_b.pk)
     assert community_b.code == "150302001002"
     assert list(Area.objects.get_children(community_b).values_list("code", flat=True)) == [
