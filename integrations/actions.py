@@ -468,7 +468,11 @@ def check_attributes(category: Category, given: dict[str, list[str]]) -> dict[st
         elif attr.datatype == AttributeType.DATETIME:
             from django.utils.dateparse import parse_datetime
 
-            if parse_datetime(value) is None:
+            try:
+                moment = parse_datetime(value)
+            except ValueError:  # well formed but impossible, e.g. 2025-02-30
+                moment = None
+            if moment is None:
                 errors[attr.code] = [_("Enter an ISO 8601 date and time.")]
         out[attr.code] = value[:1000]
     if errors:

@@ -337,11 +337,16 @@ def request_record(ticket: Ticket, *, public: bool) -> dict[str, Any]:
 
 
 def _when(value: str, name: str) -> dt.datetime:
-    parsed = parse_datetime(value)
-    if parsed is None:
-        day = parse_date(value)
-        if day is not None:
-            parsed = dt.datetime.combine(day, dt.time())
+    parsed: dt.datetime | None = None
+    try:
+        parsed = parse_datetime(value)
+        if parsed is None:
+            day = parse_date(value)
+            if day is not None:
+                parsed = dt.datetime.combine(day, dt.time())
+    except ValueError:
+        # well formed but impossible (2025-02-30, 25:00, +25:00): dateparse raises
+        parsed = None
     if parsed is None:
         raise Open311Error(400, _("%(name)s is not an ISO 8601 date and time.") % {"name": name})
     if timezone.is_naive(parsed):

@@ -160,16 +160,90 @@ def check_list(
 
 
 def check_errors(api, url: str, status: int, *, method: str = "get", data=None) -> list[str]:
-    return [
-        e["description"]
-        for e in check_list(
-            api,
-            url,
-            root="errors",
-            item="error",
-            fields=ERROR_FIELDS,
-            status=status,
-            method=method,
-            data=data,
+    """The spec's error list in both formats, each ``code`` the HTTP status;
+    returns the descriptions."""
+    errors = check_list(
+        api,
+        url,
+        root="errors",
+        item="error",
+        fields=ERROR_FIELDS,
+        status=status,
+        method=method,
+        data=data,
+    )
+    assert errors, f"{url}: an empty error list"
+    # check_list has already made the XML say the same as the JSON
+    assert all(e["code"] == status for e in errors), (status, errors)
+    return [e["description"] for e in errors]
+
+
+# --- discovery ----------------------------------------------------------------------
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+DISCOVERY_KEYS = {"changeset", "contact", "key_service", "endpoints"}
+ENDPOINT_KEYS = {"specification", "url", "changeset", "type", "formats"}
+MIME_TYPE = re.compile(r"^[a-z]+/[a-z0-9][a-z0-9.+-]*$")
+BASE_URL = re.compile(r"^https?://[^/\s]+(/[^\s]*)?/$")
+
+
+def _discovery_from_xml(content: bytes) -> dict:
+    """<discovery> as the dict its JSON twin is (Spark convention)."""
+    assert content.startswith(XML_DECL), content[:80]
+    top = ET.fromstring(content)  # noqa: S314
+    assert top.tag == "discovery", f"root <{top.tag}>, expected <discovery>"
+    doc: dict = {child.tag: (child.text or "") for child in top if child.tag != "endpoints"}
+    endpoints = top.find("endpoints")
+    assert endpoints is not None, "<discovery> has no <endpoints>"
+    doc["endpoints"] = []
+    for element in endpoints:
+        assert element.tag == "endpoint", f"<endpoints> holds <{element.tag}>"
+        endpoint: dict = {c.tag: (c.text or "") for c in element if c.tag != "formats"}
+        formats = element.find("formats")
+        assert formats is not None, "<endpoint> has no <formats>"
+        assert all(f.tag == "format" for f in formats), [f.tag for f in formats]
+        endpoint["formats"] = [f.text or "" for f in formats]
+        doc["endpoints"].append(endpoint)
+    return doc
+
+
+def check_discovery_document(doc: dict, where: str) -> None:
+    assert isinstance(doc, dict), f"{where}: discovery is an object, not a list"
+    assert set(doc) == DISCOVERY_KEYS, f"{where}: fields {sorted(doc)}"
+    assert ISO_TZ.match(doc["changeset"]), f"{where}: changeset={doc['changeset']!r}"
+    assert isinstance(doc["contact"], str), f"{where}: contact={doc['contact']!r}"
+    assert isinstance(doc["key_service"], str), f"{where}: key_service={doc['key_service']!r}"
+    assert doc["key_service"].strip(), f"{where}: key_service says nothing"
+    assert isinstance(doc["endpoints"], list), f"{where}: endpoints is a list"
+    assert doc["endpoints"], f"{where}: no endpoints"
+    for i, endpoint in enumerate(doc["endpoints"]):
+        at = f"{where}.endpoints[{i}]"
+        assert set(endpoint) == ENDPOINT_KEYS, f"{at}: fields {sorted(endpoint)}"
+        assert endpoint["specification"] == SPECIFICATION, at
+        assert BASE_URL.match(endpoint["url"]), f"{at}: url={endpoint['url']!r}"
+        assert ISO_TZ.match(endpoint["changeset"]), f"{at}: changeset={endpoint['changeset']!r}"
+        assert endpoint["type"] in ("production", "test"), f"{at}: type={endpoint['type']!r}"
+        formats = endpoint["formats"]
+        assert isinstance(formats, list), f"{at}: formats is a list"
+        assert all(isinstance(f, str) and MIME_TYPE.match(f) for f in formats), f"{at}: {formats}"
+        assert len(set(formats)) == len(formats), f"{at}: repeated formats {formats}"
+        assert "text/xml" in formats, f"{at}: XML is mandatory"
+
+
+def check_discovery(api, url: str = "/open311/v2/discovery") -> dict:
+    """Fetch discovery as .json and .xml; check the field rules on both and
+    that both say the same thing; return the JSON."""
+    docs = {}
+    for fmt in ("json", "xml"):
+        response = api.get(f"{url}.{fmt}")
+        assert response.status_code == 200, (fmt, response.status_code, response.content[:500])
+        expected_type = "application/json" if fmt == "json" else "text/xml"
+        assert response["Content-Type"].startswith(expected_type)
+        docs[fmt] = (
+            json.loads(response.content) if fmt == "json" else _discovery_from_xml(response.content)
         )
-    ]
+        check_discovery_document(docs[fmt], f"{url}.{fmt}")
+    assert docs["json"] == docs["xml"], docs
+    # JSON is optional in the spec and must then be advertised
+    assert all("application/json" in e["formats"] for e in docs["json"]["endpoints"])
+    return docs["json"]

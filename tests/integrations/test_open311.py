@@ -3,6 +3,7 @@ spec's field rules (tests/integrations/open311_spec.py)."""
 
 import datetime as dt
 import xml.etree.ElementTree as ET
+from urllib.parse import urlencode
 
 import pytest
 import time_machine
@@ -67,29 +68,33 @@ def post(api, keyed, *, fmt="json", write=True, **fields):
     }
     data.update(fields)
     data = {k: v for k, v in data.items() if v is not None}
-    return api.post(f"/open311/v2/requests.{fmt}", data)  # form-encoded by default
+    # multipart/form-data, the test client's default; the spec's own encoding,
+    # application/x-www-form-urlencoded, is what post_form() sends
+    return api.post(f"/open311/v2/requests.{fmt}", data)
+
+
+def post_form(api, pairs, *, fmt="json"):
+    """POST requests the way the spec says: an application/x-www-form-urlencoded
+    body (``pairs`` may repeat a name, as ``attribute[code][]`` does)."""
+    return api.post(
+        f"/open311/v2/requests.{fmt}",
+        data=urlencode(pairs),
+        content_type="application/x-www-form-urlencoded",
+    )
 
 
 # --- discovery and services -------------------------------------------------------
 
 
-def test_discovery_in_both_formats(anon, db):
-    for fmt in ("json", "xml"):
-        response = anon.get(f"/open311/v2/discovery.{fmt}")
-        assert response.status_code == 200
-    data = anon.get("/open311/v2/discovery.json").json()
-    assert spec.ISO_TZ.match(data["changeset"])
-    [endpoint] = data["endpoints"]
-    assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2"
-    assert endpoint["url"].endswith("/open311/v2/")
-    assert endpoint["type"] in ("production", "test")
-    assert set(endpoint["formats"]) == {"text/xml", "application/json"}
-    root = ET.fromstring(anon.get("/open311/v2/discovery.xml").content)  # noqa: S314
-    assert root.tag == "discovery"
-    assert [f.text for f in root.find("endpoints/endpoint/formats")] == [
-        "text/xml",
-        "application/json",
-    ]
+def test_discovery_follows_the_field_rules_in_both_formats(anon, db, settings):
+    settings.OPEN311_CONTACT = "乌海市网格化服务管理中心 0473-1234567"
+    doc = spec.check_discovery(anon)
+    assert doc["contact"] == "乌海市网格化服务管理中心 0473-1234567"
+    [endpoint] = doc["endpoints"]
+    assert endpoint["formats"] == ["text/xml", "application/json"]
+    # the advertised base URL is where the API answers
+    assert anon.get(f"{endpoint['url']}services.json").status_code == 200
+    assert anon.get(f"{endpoint['url']}services.xml").status_code == 200
 
 
 def test_services_list_categories_with_group_and_metadata(anon, app311):
@@ -166,6 +171,85 @@ def test_post_a_request_makes_a_ticket_and_a_token(anon, app311, city):
     assert (
         "kinds: food, bulky" in Ticket.objects.get(number=record["service_request_id"]).description
     )
+
+
+FORM = [
+    ("service_code", "E0101"),
+    ("description", "团结路12号门口垃圾堆放"),
+    ("lat", "39.705"),
+    ("long", "106.805"),
+    ("phone", "13812345678"),
+    ("attribute[amount]", "large"),
+    ("attribute[kinds][]", "food"),
+    ("attribute[kinds][]", "bulky"),
+]
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_form_encoded_post_with_list_attributes_makes_a_ticket(anon, app311, fmt):
+    response = post_form(anon, [("api_key", app311.key), *FORM], fmt=fmt)
+    assert response.status_code == 201, response.content
+    assert response["Content-Type"].startswith("application/json" if fmt == "json" else "text/xml")
+    [created] = (
+        spec.json_items(response.content)
+        if fmt == "json"
+        else spec.xml_items(response.content, "service_requests", "request")
+    )
+    spec.check_record(created, spec.CREATED_FIELDS, f"created.{fmt}")
+    ticket = Ticket.objects.get(number=created["service_request_id"])
+    assert ticket.source == "open311"
+    assert ticket.reporter_phone == "13812345678"
+    # UTF-8 text and both values of the multivaluelist survive the encoding
+    assert ticket.description == "团结路12号门口垃圾堆放\n\namount: large\nkinds: food, bulky"
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ([("attribute[kinds][]", "food"), ("attribute[kinds][]", "glass")], "kinds"),
+        ([("attribute[amount]", "")], "amount"),
+    ],
+    ids=["unlisted-multivalue", "required-attribute-empty"],
+)
+def test_a_form_encoded_post_with_bad_attributes_is_a_spec_error(anon, app311, change, words):
+    names = {name for name, _value in change}
+    pairs = [("api_key", app311.key), *(p for p in FORM if p[0] not in names), *change]
+    for fmt in ("json", "xml"):
+        response = post_form(anon, pairs, fmt=fmt)
+        assert response.status_code == 400, response.content
+        errors = (
+            spec.json_items(response.content)
+            if fmt == "json"
+            else spec.xml_items(response.content, "errors", "error")
+        )
+        for error in errors:
+            spec.check_record(error, spec.ERROR_FIELDS, f"error.{fmt}")
+        assert [str(e["code"]) for e in errors] == ["400"]
+        assert words in errors[0]["description"], errors
+    assert Ticket.objects.count() == 0
+
+
+def test_a_datetime_attribute_must_be_a_real_date(anon, app311, garbage):
+    ServiceAttribute.objects.create(
+        category=garbage,
+        code="seen_at",
+        description="When was it first seen?",
+        datatype="datetime",
+        required=False,
+        order=3,
+    )
+    base = [("api_key", app311.key), *FORM]
+    # well formed but no such day: a 400 naming the attribute, not a crash
+    bad = post_form(anon, [*base, ("attribute[seen_at]", "2025-02-30T10:00:00+08:00")])
+    assert bad.status_code == 400, bad.content
+    [error] = spec.json_items(bad.content)
+    assert error["code"] == 400
+    assert error["description"].startswith("seen_at:")
+    assert Ticket.objects.count() == 0
+    good = post_form(anon, [*base, ("attribute[seen_at]", "2025-10-01T09:30:00+08:00")])
+    assert good.status_code == 201, good.content
+    ticket = Ticket.objects.get(number=good.json()[0]["service_request_id"])
+    assert "seen_at: 2025-10-01T09:30:00+08:00" in ticket.description
 
 
 def test_post_places_by_address_id_or_address_string(anon, app311, city):
@@ -343,17 +427,62 @@ def test_filters_window_and_pages(anon, app311):
     assert [
         r["service_request_id"] for r in _query(anon, "/open311/v2/requests", "page=2&page_size=2")
     ] == [numbers[0]]
-    for query in (
-        "start_date=yesterday",
-        f"start_date={start}&end_date={timezone.now().date().isoformat()}",  # > 90 days
-        "status=pending",
-        "page=0",
-        "page_size=1001",
-        f"start_date={end}&end_date={start}",
-    ):
-        for fmt in ("json", "xml"):
-            response = anon.get(f"/open311/v2/requests.{fmt}?{query}")
-            assert response.status_code == 400, (query, response.content)
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("status=pending", "status"),
+        ("status=open,pending", "status"),
+        ("start_date=yesterday", "start_date"),
+        ("end_date=2025-10-01T25:00:00", "end_date"),
+        ("start_date=2025-02-30", "start_date"),  # well formed, no such day
+        ("start_date=2025-10-01T09:30:00%2B25:00", "start_date"),  # no such offset
+        ("start_date={long_ago}&end_date={today}", "90 days"),
+        ("start_date={today}&end_date={long_ago}", "end_date"),
+        ("page=0", "page"),
+        ("page=two", "page"),
+        ("page_size=1001", "page_size"),
+    ],
+)
+def test_bad_request_list_queries_are_400_spec_error_lists(anon, app311, query, words):
+    post(anon, app311)  # something the query would otherwise find
+    today = timezone.localdate()
+    query = query.format(
+        today=today.isoformat(), long_ago=(today - dt.timedelta(days=91)).isoformat()
+    )
+    [description] = spec.check_errors(anon, f"/open311/v2/requests?{query}", 400)
+    assert words in description, description
+
+
+def test_the_default_list_stops_at_1000_records(anon, app311):
+    """Spec: the default is the last 90 days or the first 1000 requests,
+    whichever is smaller. 1,001 requests from the last hour: 1000 come back,
+    newest first, and page 2 holds the last one."""
+    number = post(anon, app311).json()[0]["service_request_id"]
+    first = Ticket.objects.get(number=number)
+    same = {
+        f.attname: getattr(first, f.attname)
+        for f in Ticket._meta.concrete_fields
+        if not f.primary_key and f.name not in ("number", "created_at", "updated_at")
+    }
+    copies = [
+        Ticket(
+            **same,
+            number=f"OT{i:08d}",
+            created_at=first.created_at - dt.timedelta(seconds=i),
+            updated_at=first.created_at - dt.timedelta(seconds=i),
+        )
+        for i in range(1, 1001)
+    ]
+    Ticket.objects.bulk_create(copies, batch_size=500)
+    assert Ticket.objects.filter(source="open311").count() == 1001
+    expected = [number] + [f"OT{i:08d}" for i in range(1, 1000)]
+    listed = _query(anon, "/open311/v2/requests", "")
+    assert [r["service_request_id"] for r in listed] == expected
+    assert [r["service_request_id"] for r in _query(anon, "/open311/v2/requests", "page=2")] == [
+        "OT00001000"
+    ]
 
 
 def test_request_list_query_count_does_not_grow_with_rows(anon, app311, city, personas):

@@ -18,7 +18,7 @@ from core import notify
 from core.models import Delivery
 from integrations.models import WebhookDelivery
 from services import actions, clocks
-from services.models import Dispatch
+from services.models import Dispatch, Ticket
 
 ALL = [
     "ticket.created",
@@ -115,6 +115,52 @@ def test_a_subscriber_gets_signed_deliveries_through_the_loop(
     log = hotline.api().get(f"/api/v1/webhooks/{created['id']}/deliveries/").json()["results"]
     assert len(log) == 5
     assert secret not in json.dumps(log)
+
+
+def test_a_12345_work_order_reports_its_progress_back_to_the_hotline(
+    receiver, hotline, city, personas
+):
+    url, received, _state = receiver
+    hook = subscribe(hotline, url)
+    api = hotline.api()
+    order = {
+        "external_no": "WH12345-20251001-000456",
+        "category_code": "0301",
+        "description": "团结路12号门口垃圾三天无人清运，市民来电反映",
+        "area_code": "110-XH-01",
+    }
+    taken = api.post("/api/v1/intake/12345/", order, format="json")
+    assert taken.status_code == 201, taken.json()
+    ticket = Ticket.objects.get(pk=taken.json()["ticket"])
+    actions.ticket_whistle(
+        ticket=ticket,
+        actor=personas.street_officer_a,
+        whistle_type="resident_demand",
+        lead=city.dept_urban,
+    )
+    actions.ticket_claim(
+        dispatch=Dispatch.objects.get(ticket=ticket), actor=personas.department_officer
+    )
+    send_all()
+    # the hotline's delivery log, as the hotline reads it
+    log = api.get(f"/api/v1/webhooks/{hook['id']}/deliveries/").json()["results"]
+    mine = [entry for entry in log if entry["ticket"] == ticket.pk]
+    assert {entry["event"] for entry in mine} == {
+        "ticket.created",
+        "ticket.dispatched",
+        "ticket.claimed",
+    }
+    assert {entry["state"] for entry in mine} == {"sent"}
+    # what arrived: each status change, naming the hotline's own work order
+    bodies = [json.loads(body) for _h, body in received]
+    assert [b["event"] for b in bodies] == ["ticket.created", "ticket.dispatched", "ticket.claimed"]
+    for b in bodies:
+        assert (b["ticket"]["id"], b["ticket"]["number"]) == (ticket.pk, ticket.number)
+        assert b["ticket"]["external_no"] == "WH12345-20251001-000456"
+        assert b["ticket"]["source"] == "hotline_12345"
+        assert b["ticket"]["status"] == "open"
+    # each carries the state the change led to
+    assert [b["ticket"]["state"] for b in bodies] == ["reported", "dispatched", "in_progress"]
 
 
 def test_only_chosen_events_and_only_readable_tickets(
