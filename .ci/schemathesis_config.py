@@ -29,7 +29,12 @@ django.setup()
 from grids.rosters.models import RosterEntry, Visit, Worker  # noqa: E402
 from integrations import actions as integrations  # noqa: E402
 from integrations.models import ApiClient  # noqa: E402
-from partyorg.models import JOINT_KINDS, PartyMember, PartyOrg  # noqa: E402
+from partyorg.models import (  # noqa: E402
+    JOINT_KINDS,
+    JointCommitteeMember,
+    PartyMember,
+    PartyOrg,
+)
 from services.models import (  # noqa: E402
     Category,
     Dispatch,
@@ -79,9 +84,7 @@ def main(client_name: str) -> None:
         )
         ops.append((r"^/api/v1/dispatches/\{id\}/", {"id": awaiting.pk}))
 
-    by_state = {
-        state: first_id(Ticket.objects.filter(state=state)) for state in TICKET_VERBS
-    }
+    by_state = {state: first_id(Ticket.objects.filter(state=state)) for state in TICKET_VERBS}
     if awaiting is not None:
         by_state[S.DISPATCHED] = awaiting.ticket_id
     for state, verbs in TICKET_VERBS.items():
@@ -109,6 +112,14 @@ def main(client_name: str) -> None:
         r"^/api/v1/party/members/\{id\}/": first_id(PartyMember.objects.filter(is_active=True)),
         r"^/api/v1/visits/\{id\}/": first_id(Visit.objects.all()),
     }
+    joint_member = JointCommitteeMember.objects.order_by("pk").first()
+    if joint_member is not None:
+        ops.append(
+            (
+                r"^/api/v1/party/joint-committees/\{id\}/members/\{member_id\}/",
+                {"id": joint_member.committee_id, "member_id": joint_member.pk},
+            )
+        )
     ops.extend((regex, {"id": pk}) for regex, pk in simple.items() if pk is not None)
 
     hook = integrations.webhook_subscribe(

@@ -20,7 +20,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.errors import ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from core.filters import IdFilter
 from core.pagination import DefaultCursorPagination
 from governance.access import access_area
@@ -48,6 +48,9 @@ from partyorg.serializers import (
     CoverageSerializer,
     JointCommitteeMemberSerializer,
     JointCommitteeSerializer,
+    JointMemberCreateSerializer,
+    JointMemberUpdateSerializer,
+    JointRotationSerializer,
     PartyMemberCreateSerializer,
     PartyMemberSerializer,
     PartyMemberTransferSerializer,
@@ -344,6 +347,7 @@ class JointCommitteeViewSet(_OrgPageMixin, viewsets.ReadOnlyModelViewSet[PartyOr
         return Response(JointCommitteeSerializer(committee, context=context).data)
 
     @extend_schema(
+        methods=["GET"],
         parameters=[
             _ON_PARAM,
             OpenApiParameter(
@@ -352,13 +356,28 @@ class JointCommitteeViewSet(_OrgPageMixin, viewsets.ReadOnlyModelViewSet[PartyOr
         ],
         responses=JointCommitteeMemberSerializer(many=True),
     )
+    @extend_schema(
+        methods=["POST"],
+        parameters=[],
+        request=JointMemberCreateSerializer,
+        responses={201: JointCommitteeMemberSerializer},
+        description="Add a part-time member (兼职委员) from a resident unit.",
+    )
     @action(
         detail=True,
-        methods=["get"],
+        methods=["get", "post"],
         filterset_class=None,
         pagination_class=JointMemberCursorPagination,
     )
     def members(self, request: Request, pk: str | None = None) -> Response:
+        if request.method == "POST":
+            form = JointMemberCreateSerializer(data=request.data)
+            form.is_valid(raise_exception=True)
+            committee = access_joint_committee(request.user, self.kwargs["pk"], for_write=True)
+            member = actions.joint_member_add(
+                committee=committee, actor=request.user, **form.validated_data
+            )
+            return Response(JointCommitteeMemberSerializer(member).data, status=201)
         committee = self.get_object()
         current_only = request.query_params.get("current", "true").lower() not in ("false", "0")
         queryset: QuerySet[JointCommitteeMember] = joint_member_list(
@@ -371,6 +390,46 @@ class JointCommitteeViewSet(_OrgPageMixin, viewsets.ReadOnlyModelViewSet[PartyOr
         rows = page if page is not None else list(queryset)
         data = JointCommitteeMemberSerializer(rows, many=True).data
         return self.get_paginated_response(data) if page is not None else Response(data)
+
+    @extend_schema(
+        request=JointMemberUpdateSerializer,
+        responses=JointCommitteeMemberSerializer,
+        description="Change a member's post, phone or term; a term_end ends the term.",
+    )
+    @action(
+        detail=True,
+        methods=["patch"],
+        url_path=r"members/(?P<member_id>[0-9]{1,18})",
+        filterset_class=None,
+        pagination_class=None,
+    )
+    def member(self, request: Request, pk: str | None = None, member_id: str = "") -> Response:
+        form = JointMemberUpdateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        committee = access_joint_committee(request.user, self.kwargs["pk"], for_write=True)
+        try:
+            row = committee.joint_members.get(pk=int(member_id))
+        except (JointCommitteeMember.DoesNotExist, ValueError):
+            raise NotFound(
+                _("Joint committee member not found."), code="joint_member_not_found"
+            ) from None
+        row = actions.joint_member_update(member=row, actor=request.user, **form.validated_data)
+        return Response(JointCommitteeMemberSerializer(row).data)
+
+    @extend_schema(
+        request=JointRotationSerializer,
+        responses={201: JointCommitteeSerializer},
+        description="Set the chairing order of the joint meeting (联席会议轮值) from a date.",
+    )
+    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
+    def rotation(self, request: Request, pk: str | None = None) -> Response:
+        form = JointRotationSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        committee = access_joint_committee(request.user, self.kwargs["pk"], for_write=True)
+        actions.joint_rotation_set(committee=committee, actor=request.user, **form.validated_data)
+        committee = self.get_object()
+        context = self.get_serializer_context() | self._extra_context([committee])
+        return Response(JointCommitteeSerializer(committee, context=context).data, status=201)
 
 
 class CoverageView(generics.GenericAPIView[Any]):

@@ -190,6 +190,24 @@ class JointCommitteeSerializer(PartyOrgSerializer):
         return [dict(ChairTermSerializer(t).data) for t in upcoming]
 
 
+class JointMemberCreateSerializer(serializers.Serializer[Any]):
+    unit_name = serializers.CharField(max_length=100)
+    person_name = serializers.CharField(max_length=50)
+    position = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    term_start = serializers.DateField()
+    term_end = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class JointMemberUpdateSerializer(serializers.Serializer[Any]):
+    """Every field optional; ``term_end`` ends the term (null reopens it)."""
+
+    position = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    term_start = serializers.DateField(required=False)
+    term_end = serializers.DateField(required=False, allow_null=True)
+
+
 class JointRotationSerializer(serializers.Serializer[Any]):
     units = serializers.ListField(child=serializers.CharField(max_length=100), min_length=1)
     period = serializers.ChoiceField(choices=RotationPeriod.choices)
