@@ -462,8 +462,10 @@ def check_attributes(category: Category, given: dict[str, list[str]]) -> dict[st
             errors[attr.code] = [_("Choose among the listed values.")]
         elif attr.datatype == AttributeType.NUMBER:
             try:
-                Decimal(value)
+                finite = Decimal(value).is_finite()  # NaN and Infinity parse, but are no answer
             except ArithmeticError:
+                finite = False
+            if not finite:
                 errors[attr.code] = [_("Enter a number.")]
         elif attr.datatype == AttributeType.DATETIME:
             from django.utils.dateparse import parse_datetime
@@ -472,7 +474,7 @@ def check_attributes(category: Category, given: dict[str, list[str]]) -> dict[st
                 moment = parse_datetime(value)
             except ValueError:  # well formed but impossible, e.g. 2025-02-30
                 moment = None
-            if moment is None:
+            if moment is None or moment.tzinfo is None:  # GeoReport: every datetime has a zone
                 errors[attr.code] = [_("Enter an ISO 8601 date and time.")]
         out[attr.code] = value[:1000]
     if errors:

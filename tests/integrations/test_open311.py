@@ -246,10 +246,26 @@ def test_a_datetime_attribute_must_be_a_real_date(anon, app311, garbage):
     assert error["code"] == 400
     assert error["description"].startswith("seen_at:")
     assert Ticket.objects.count() == 0
+    naive = post_form(anon, [*base, ("attribute[seen_at]", "2025-10-01T09:30:00")])
+    assert naive.status_code == 400, naive.content  # GeoReport datetimes carry a zone
+    assert Ticket.objects.count() == 0
     good = post_form(anon, [*base, ("attribute[seen_at]", "2025-10-01T09:30:00+08:00")])
     assert good.status_code == 201, good.content
     ticket = Ticket.objects.get(number=good.json()[0]["service_request_id"])
     assert "seen_at: 2025-10-01T09:30:00+08:00" in ticket.description
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-inf", "three"])
+def test_a_number_attribute_must_be_a_finite_number(anon, app311, garbage, value):
+    ServiceAttribute.objects.create(
+        category=garbage, code="bags", description="How many bags?", datatype="number", order=4
+    )
+    base = [("api_key", app311.key), *FORM]
+    bad = post_form(anon, [*base, ("attribute[bags]", value)])
+    assert bad.status_code == 400, bad.content
+    assert spec.json_items(bad.content)[0]["description"].startswith("bags:")
+    assert Ticket.objects.count() == 0
+    assert post_form(anon, [*base, ("attribute[bags]", "3.5")]).status_code == 201
 
 
 def test_post_places_by_address_id_or_address_string(anon, app311, city):
