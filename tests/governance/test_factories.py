@@ -1,5 +1,7 @@
 """The test factories build only trees the actions would: valid codes, whole chains."""
 
+import itertools
+
 import pytest
 
 from governance.codes import code_errors
@@ -13,7 +15,7 @@ def test_a_grid_comes_with_its_whole_chain_and_valid_codes():
     grid = AreaFactory.create(level="grid")
     chain = [*Area.objects.get_ancestors(Area.objects.get(pk=grid.pk)), grid]
     assert [a.level for a in chain] == ["city", "district", "street", "community", "grid"]
-    for parent, child in zip(chain, chain[1:], strict=False):
+    for parent, child in itertools.pairwise(chain):
         assert child.path.startswith(parent.path)
         assert code_errors(child.level, child.code, parent.level, parent.code) == []
     assert len(grid.code) == 15
