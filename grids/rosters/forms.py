@@ -59,6 +59,21 @@ class RosterAddForm(forms.Form):
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = workers
 
+    def chosen_worker(self) -> tuple[str, str] | None:
+        """(value, label) of the worker picked before the form came back with
+        errors, so the page shows the person, not a bare id; None when none
+        was picked or the id is not one the user may choose."""
+        value = self["worker"].value()
+        if not value:
+            return None
+        field = self.fields["worker"]
+        assert isinstance(field, WorkerChoiceField)
+        try:
+            worker = field.clean(value)
+        except forms.ValidationError:
+            return None
+        return (str(worker.pk), field.label_from_instance(worker)) if worker else None
+
 
 class RosterEndForm(forms.Form):
     end = forms.DateField(

@@ -3,6 +3,7 @@ import's upload → preview → apply with nothing written before apply."""
 
 from __future__ import annotations
 
+import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -35,6 +36,11 @@ def test_adding_a_new_person_is_one_transaction(client, city, personas, roster_k
     )
     assert response.status_code == 400
     assert RosterEntry.objects.filter(worker=head.worker).count() == 1
+    # The form comes back with the person still chosen, by name, not a bare id.
+    page = response.content.decode()
+    chosen = re.search(r'<option value="(\d+)" selected>([^<]*)</option>', page)
+    assert chosen is not None and chosen.group(1) == str(head.worker.pk)
+    assert head.worker.name in chosen.group(2) and head.worker.phone not in page
     workers = Worker.objects.count()
     response = client.post(
         f"/grids/{city.grid_a2.pk}/roster/add/",
