@@ -4,6 +4,7 @@ import's upload → preview → apply with nothing written before apply."""
 from __future__ import annotations
 
 import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
