@@ -356,3 +356,36 @@ def test_keyboard_only_step_and_the_english_switch(open_as, world):
     page.wait_for_function("document.documentElement.lang === 'en'")
     assert "Queue" in page.inner_text("nav")
     shot(page, "16-case-page-english")
+
+
+def test_every_main_page_fits_a_phone_with_labels_and_the_inbox_in_the_header(open_as, world):
+    """Each person's main pages at 375 px: no sideways scrolling, a label on
+    every field, no script error, and the unread count in the header."""
+    from core.notify import notify
+
+    ticket = _whistled(world, description="手机上查看的案件")
+    p = world.personas
+    pages = {
+        p.grid_worker_a: ["/", "/tickets/new/", "/tickets/?tab=mine", "/inbox/"],
+        p.street_officer_a: ["/tickets/?tab=area", f"/tickets/{ticket.pk}/", "/overview/"],
+        p.department_officer: ["/queue/", "/queue/?tab=overdue", f"/tickets/{ticket.pk}/"],
+        p.roster_admin: [
+            f"/areas/{world.community_a.pk}/",
+            f"/grids/{world.grid_a1.pk}/roster/",
+            f"/areas/{world.street_a.pk}/compliance/",
+            "/rosters/import/",
+        ],
+        p.leader: ["/overview/"],
+    }
+    for user in pages:
+        notify(users=[user], verb="test", title="请查看新的通知", url="/")
+    for user, urls in pages.items():
+        page = open_as(user, PHONE, is_mobile=True, has_touch=True)
+        for url in urls:
+            response = page.goto(url)
+            assert response.status == 200, (user.username, url)
+            assert page.locator("[data-testid=inbox-link]").is_visible(), url
+            assert int(page.inner_text("[data-testid=unread-count]")) >= 1, url
+            assert_usable(page, PHONE["width"])
+            name = re.sub(r"[^a-z0-9]+", "-", url.lower()).strip("-") or "home"
+            shot(page, f"20-{user.username}-{name}-375px")
