@@ -352,7 +352,10 @@ def test_a_real_worker_reminds_escalates_and_delivers_once(
     assert list(head.notifications.filter(verb="overdue").values_list("data__step", flat=True)) == [
         1
     ]
-    assert not officer.notifications.filter(verb="overdue").exists()
+    # the officer hears of the deadline in the inbox; only the head is emailed (below)
+    assert list(
+        officer.notifications.filter(verb="overdue").values_list("data__step", flat=True)
+    ) == [1]
     deliveries = Delivery.objects.all()
     assert sorted((d.notification.verb, d.recipient, d.state, d.attempts) for d in deliveries) == [
         ("dispatched", "head@example.test", "sent", 1),
@@ -437,9 +440,14 @@ def test_killing_the_worker_mid_sweep_loses_and_repeats_nothing(
             "user_id", "data__clock", "data__step"
         )
     )
-    assert sum(overdue.values()) == 2 * n  # L1 to the head, L2 to the street officer
+    # L1 to the head and (inbox only) the officer, L2 to the street officer
+    assert sum(overdue.values()) == 3 * n
     assert set(overdue.values()) == {1}
-    assert {(u, s) for u, _c, s in overdue} == {(head.pk, 1), (personas.street_officer_a.pk, 2)}
+    assert {(u, s) for u, _c, s in overdue} == {
+        (head.pk, 1),
+        (urban["officer"].pk, 1),
+        (personas.street_officer_a.pk, 2),
+    }
     sent = Delivery.objects.filter(notification__verb="overdue")
     assert sent.count() == n
     assert set(sent.values_list("state", "attempts", "recipient")) == {
