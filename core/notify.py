@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core import channels
+from core.bulk import bulk_insert
 from core.models import Delivery, Notification
 from core.types import User
 
@@ -65,7 +66,7 @@ def queue(deliveries: list[Delivery]) -> list[Delivery]:
     """Write outbox rows now; ask a worker to send them after commit."""
     for d in deliveries:
         d.idempotency_key = d.idempotency_key or uuid.uuid4().hex
-    created = Delivery.objects.bulk_create(deliveries)
+    created = bulk_insert(deliveries)
     ids = [d.pk for d in created if d.pk]
     if ids:
         transaction.on_commit(lambda: _enqueue(ids))

@@ -23,7 +23,7 @@ from django.utils import timezone
 from core.models import Delivery
 from core.notify import queue
 from integrations.models import ApiClient, WebhookDelivery, WebhookEvent, WebhookSubscription
-from services.models import OPEN_STATES, TicketEvent
+from services.models import OPEN_STATES, Category, TicketEvent
 
 _BY_VERB = {
     "report": WebhookEvent.CREATED,
@@ -54,7 +54,7 @@ def _local(value: Any) -> str | None:
     return timezone.localtime(value).isoformat() if value else None
 
 
-def body(event: TicketEvent, etype: str) -> dict[str, Any]:
+def body(event: TicketEvent, etype: str, category_code: str | None = None) -> dict[str, Any]:
     ticket = event.ticket
     return {
         "event": etype,
@@ -66,7 +66,7 @@ def body(event: TicketEvent, etype: str) -> dict[str, Any]:
             "source": ticket.source,
             "state": ticket.state,
             "status": "open" if ticket.state in OPEN_STATES else "closed",
-            "category": ticket.category.code if ticket.category_id else None,
+            "category": category_code,
             "updated_at": _local(ticket.updated_at),
         },
         "verb": event.verb,
@@ -97,6 +97,12 @@ def fan_out(events: Sequence[TicketEvent]) -> None:
         by_client[s.client_id].append(s)
         clients[s.client_id] = s.client
     ticket_ids = {e.ticket_id for e, _t in typed}
+    # One query for every case's category code, not one per event.
+    codes = dict(
+        Category.objects.filter(
+            pk__in={e.ticket.category_id for e, _t in typed if e.ticket.category_id}
+        ).values_list("pk", "code")
+    )
     deliveries: list[Delivery] = []
     links: list[WebhookDelivery] = []
     for client_id, subs in by_client.items():
@@ -116,7 +122,11 @@ def fan_out(events: Sequence[TicketEvent]) -> None:
                         channel=Delivery.Channel.WEBHOOK,
                         recipient=sub.url,
                         subject=etype,
-                        payload={"event": etype, "body": body(event, etype), "secret": sub.secret},
+                        payload={
+                            "event": etype,
+                            "body": body(event, etype, codes.get(event.ticket.category_id)),
+                            "secret": sub.secret,
+                        },
                     )
                 )
                 links.append(
