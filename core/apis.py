@@ -77,6 +77,10 @@ class DeadlineView(APIView):
 
 
 class NotificationSerializer(serializers.ModelSerializer[Notification]):
+    title = serializers.CharField(
+        source="display_title", read_only=True, help_text="In the caller's language."
+    )
+
     class Meta:
         model = Notification
         fields = ["id", "verb", "title", "body", "url", "data", "created_at", "read_at"]

@@ -133,6 +133,13 @@ class Notification(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def display_title(self) -> str:
+        """The title in the reader's language when a recipe was stored (core.i18n)."""
+        from core.i18n import render_or
+
+        return render_or((self.data or {}).get("title_i18n"), self.title)
+
 
 class Delivery(models.Model):
     """The outbox: one message to send on one channel.

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from core import channels
 from core.bulk import bulk_insert
+from core.i18n import render
 from core.models import Delivery, Notification
 from core.types import User
 
@@ -31,12 +32,18 @@ def notify(
     *,
     users: Iterable[User],
     verb: str,
-    title: str,
+    title: str | dict[str, Any],
     body: str = "",
     url: str = "",
     data: dict[str, Any] | None = None,
     email: bool = False,
 ) -> list[Notification]:
+    """Tell ``users``. ``title`` is text, or a ``core.i18n.recipe`` so that each
+    reader sees it in their own language (stored as text too, in the active one)."""
+    data = dict(data or {})
+    if isinstance(title, dict):
+        data["title_i18n"] = title
+        title = render(title)
     notes = Notification.objects.bulk_create(
         [
             Notification(

@@ -19,9 +19,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core import workcalendar as core_workcalendar
 from core.errors import AccessDenied, Conflict, InvalidTransition, NotFound, ValidationFailed
+from core.i18n import recipe
 from core.logging import mask_phone
 from core.types import User
 from core.workcalendar import TZ
@@ -559,8 +561,10 @@ def ticket_request_return(
     notifications.tell_street(
         ticket,
         "return_requested",
-        _("%(dept)s returns case %(number)s")
-        % {"dept": dispatch.department.name, "number": ticket.number},
+        recipe(
+            gettext_noop("%(dept)s returns case %(number)s"),
+            {"dept": dispatch.department.name, "number": ticket.number},
+        ),
         actor=actor,
     )
     return request
@@ -706,8 +710,10 @@ def ticket_reply(
     notifications.tell_street(
         ticket,
         "replied",
-        _("%(dept)s replied on case %(number)s")
-        % {"dept": dispatch.department.name, "number": ticket.number},
+        recipe(
+            gettext_noop("%(dept)s replied on case %(number)s"),
+            {"dept": dispatch.department.name, "number": ticket.number},
+        ),
         actor=actor,
     )
     dispatch.refresh_from_db()

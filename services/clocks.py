@@ -18,12 +18,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from core import workcalendar
 from core.bulk import bulk_insert
+from core.i18n import recipe
 from core.models import Delivery, Notification
 from core.notify import queue
 from governance.models import Area, Role
@@ -274,14 +275,18 @@ def _take_steps(pairs: list[tuple[Clock, int]], now: dt.datetime) -> int:
     emailed: list[str] = []  # per notification: the address to email, or ""
     audiences: dict[tuple[Any, ...], list[Any]] = {}
     kinds = {kind: str(label) for kind, label in ClockKind.choices}
+    with translation.override(None):  # the labels' msgids, for readers' languages
+        kind_msgids = {kind: str(label) for kind, label in ClockKind.choices}
     for clock, step in taken:
         ticket = clock.ticket
         due_local = clock.due_at.astimezone(workcalendar.TZ).strftime("%Y-%m-%d %H:%M")
-        title = _(_TITLES[Step(step)]) % {
-            "number": ticket.number,
-            "kind": kinds.get(clock.kind, clock.kind),
-            "due": due_local,
-        }
+        params = {"number": ticket.number, "due": due_local}
+        title = _(_TITLES[Step(step)]) % {**params, "kind": kinds.get(clock.kind, clock.kind)}
+        title_i18n = recipe(
+            _TITLES[Step(step)],
+            {**params, "kind": kind_msgids.get(clock.kind, clock.kind)},
+            translate=["kind"],
+        )
         events.append(
             TicketEvent(
                 ticket=ticket,
@@ -311,7 +316,12 @@ def _take_steps(pairs: list[tuple[Clock, int]], now: dt.datetime) -> int:
                     verb="remind" if step == Step.REMIND else "overdue",
                     title=title[:200],
                     url=f"/tickets/{ticket.pk}/",
-                    data={"ticket": ticket.pk, "clock": clock.pk, "step": step},
+                    data={
+                        "ticket": ticket.pk,
+                        "clock": clock.pk,
+                        "step": step,
+                        "title_i18n": title_i18n,
+                    },
                 )
             )
             emailed.append(user.email if email else "")

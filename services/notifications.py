@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from core.i18n import recipe
 from core.logging import mask_text
 from core.notify import notify
 from core.types import User
@@ -50,7 +53,7 @@ def tell_departments(ticket: Ticket, departments: list[Department], *, actor: Us
         notify(
             users=department_staff(department).exclude(pk=actor.pk),
             verb="dispatched",
-            title=_("New case %(number)s to claim") % {"number": ticket.number},
+            title=recipe(gettext_noop("New case %(number)s to claim"), {"number": ticket.number}),
             body=mask_text(ticket.description[:200]),
             url=_url(ticket),
             data={"ticket": ticket.pk, "department": department.pk},
@@ -58,7 +61,8 @@ def tell_departments(ticket: Ticket, departments: list[Department], *, actor: Us
         )
 
 
-def tell_street(ticket: Ticket, verb: str, title: str, *, actor: User) -> None:
+def tell_street(ticket: Ticket, verb: str, title: dict[str, Any], *, actor: User) -> None:
+    """``title`` is a ``core.i18n.recipe``: each officer reads it in their language."""
     notify(
         users=street_staff(ticket).exclude(pk=actor.pk),
         verb=verb,

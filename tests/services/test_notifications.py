@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from core import notify
 from core.models import Delivery, Notification
 from services import actions
-from services.models import Dispatch
+from services.models import Clock, Dispatch
 
 
 def test_a_whistle_tells_the_department_in_its_inbox(whistled, personas, api_as):
@@ -201,3 +201,33 @@ def test_a_webhook_is_posted_signed_with_an_idempotency_key_and_retried(db, sett
         headers["Idempotency-Key"] == delivery.idempotency_key == received[0][0]["Idempotency-Key"]
     )
     assert headers["X-Gridgov-Event"] == "ticket.closed"
+
+
+def test_each_reader_sees_a_notification_in_their_own_language(whistled, personas, api_as, client):
+    """Titles are rendered for the reader, not frozen in the language of
+    whoever (or whichever sweep) caused them."""
+    from django.utils import translation
+
+    from services import clocks
+
+    officer = personas.department_officer
+    with translation.override("zh-hans"):  # the sweep runs in the default language
+        clocks.sweep(now=Clock.objects.get(ticket=whistled).remind_at)
+    stored = list(officer.notifications.order_by("id").values_list("verb", "title"))
+    assert [verb for verb, _t in stored] == ["dispatched", "remind"]
+    assert stored[1][1].startswith(f"案件 {whistled.number}：签收时限为")
+
+    api = api_as(officer)
+    english = api.get("/api/v1/inbox/", HTTP_ACCEPT_LANGUAGE="en").json()["results"]
+    titles = {n["verb"]: n["title"] for n in english}
+    assert titles["dispatched"] == f"New case {whistled.number} to claim"
+    assert titles["remind"].startswith(f"Case {whistled.number}: Claim (签收) deadline at ")
+    chinese = api.get("/api/v1/inbox/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()["results"]
+    assert {n["verb"]: n["title"] for n in chinese}["dispatched"] == (
+        f"新案件 {whistled.number} 待签收"
+    )
+    client.force_login(officer)
+    page = client.get("/inbox/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"New case {whistled.number} to claim" in page
+    # the stored text (email subjects, the admin) stays as it was written
+    assert list(officer.notifications.order_by("id").values_list("verb", "title")) == stored
