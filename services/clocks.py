@@ -396,7 +396,7 @@ _SWEEP_COLUMNS = (
 
 
 def sweep(
-    *, now: dt.datetime | None = None, batch: int = 500, budget_seconds: float = 50.0
+    *, now: dt.datetime | None = None, batch: int = 1000, budget_seconds: float = 50.0
 ) -> dict[str, int]:
     """Process every due clock, ``batch`` at a time, each batch one transaction."""
     started = time.monotonic()
