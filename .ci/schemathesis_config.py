@@ -46,16 +46,21 @@ from services.models import (  # noqa: E402
 
 S = TicketState
 
-# Ticket verbs by the state they start from (services.workflow).
-TICKET_VERBS: dict[str, tuple[str, ...]] = {
-    S.REPORTED: ("whistle", "self_handle", "supervise", "routing"),
-    S.SELF_HANDLING: ("self_close",),
-    S.DISPATCHED: ("claim", "return", "review_return"),
-    S.IN_PROGRESS: ("progress", "reply", "extension", "on_account", "review_extension"),
-    S.REPLIED: ("rework", "close"),
-    S.CLOSED: ("callback",),
-    S.ON_ACCOUNT: ("resume", "review_on_account"),
-}
+
+def ticket_verbs() -> dict[str, tuple[str, ...]]:
+    """API verb paths by a ticket state they start from, read off the
+    transition table and the verb registry (the first starting state in the
+    order of TicketState), plus the routing read for reported cases."""
+    from services import verbs, workflow
+
+    order = list(S.values)
+    out: dict[str, list[str]] = {S.REPORTED: ["routing"]}
+    paths = [(v.verb, v.path) for v in verbs.STEPS.values()]
+    paths += [(r.approve, f"review_{r.kind}") for r in verbs.REVIEWS.values()]
+    for verb, path in paths:
+        start = min(workflow.TRANSITIONS[verb].ticket_from, key=order.index)
+        out.setdefault(start, []).append(path)
+    return {state: tuple(paths) for state, paths in out.items()}
 
 
 def first_id(queryset: object) -> int | None:
@@ -84,6 +89,7 @@ def main(client_name: str) -> None:
         )
         ops.append((r"^/api/v1/dispatches/\{id\}/", {"id": awaiting.pk}))
 
+    TICKET_VERBS = ticket_verbs()
     by_state = {state: first_id(Ticket.objects.filter(state=state)) for state in TICKET_VERBS}
     if awaiting is not None:
         by_state[S.DISPATCHED] = awaiting.ticket_id

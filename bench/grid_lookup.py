@@ -74,16 +74,16 @@ def build_tree(n_grids: int) -> list[Area]:
         rows.append(area)
         return area
 
-    city = node(None, 9000, name="基准市", code="159900", level="city")
+    city = node(None, 9000, name="基准市", code="159900000000", level="city")
     grids: list[Area] = []
     n_comm = -(-n_grids // COMMUNITY_GRIDS)
     n_streets = -(-n_comm // STREET_COMMUNITIES)
     n_districts = -(-n_streets // DISTRICT_STREETS)
     made = 0
     for d in range(n_districts):
-        district = node(city, d + 1, name=f"区{d}", code=f"1599{d + 1:02d}", level="district")
+        district = node(city, d + 1, name=f"区{d}", code=f"1599{d + 1:02d}000000", level="district")
         for s in range(DISTRICT_STREETS):
-            street_code = f"{district.code}{s + 1:03d}000"
+            street_code = f"{district.code[:6]}{s + 1:03d}000"
             street = node(district, s + 1, name=f"街道{d}-{s}", code=street_code, level="street")
             for c in range(STREET_COMMUNITIES):
                 code = f"{street_code[:9]}{c + 1:03d}"

@@ -112,7 +112,7 @@ from services.models import (  # noqa: E402
     TicketEvent,
 )
 
-CITY_CODE, DISTRICT_CODE = "150300", "150302"
+CITY_CODE, DISTRICT_CODE = "150300000000", "150302000000"
 N_GRIDS = 100
 CHUNK = 100_000
 
@@ -337,7 +337,7 @@ def params(base: dict[str, Any], now: dt.datetime, due: int, **more: Any) -> dic
         "now": now,
         "due": due,
         "share": settings.CLOCK_REMIND_SHARE,
-        "district": DISTRICT_CODE,
+        "district": DISTRICT_CODE[:6],  # ticket numbers carry the 6-digit county code
         **more,
     }
 

@@ -9,11 +9,16 @@ value stops the process at import time with a message naming the variable
 
 from __future__ import annotations
 
+import os
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
 from bootstrap_wrapper import get_bootstrap_dir
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 from django.utils.translation import gettext_lazy as _
 from environs import Env, EnvError
 
@@ -44,7 +49,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with the two-factor-aware site (core.twofactor).
+    "core.adminsite.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -59,6 +65,11 @@ INSTALLED_APPS = [
     "guardian",
     "treebeard",
     "django_htmx",
+    # Logins and headers (docs/decisions/0027-logins-and-headers.md).
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
     "core",
     "governance",
     "grids",
@@ -71,14 +82,24 @@ MIDDLEWARE = [
     "core.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "core.security.NoStoreMiddleware",
+    "core.security.SessionIdleTimeoutMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "core.twofactor.RequireOTPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Idempotency-Key on unsafe API requests; after auth and CSRF because it
+    # calls the view itself from process_view (core/idempotency.py).
+    "core.idempotency.IdempotencyMiddleware",
+    # Last, as django-axes asks: turns a locked login into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -141,6 +162,8 @@ else:
 
 # --- Auth -----------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
+    # First: refuses any login, even with the right password, while locked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -157,6 +180,44 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# --- Logins (docs/decisions/0027-logins-and-headers.md) ---------------------
+# Reverse proxies in front of the portal that append to X-Forwarded-For. The
+# client address (core.clientip, used by rate limits, logs and lockouts) is
+# the entry the outermost of them wrote; 0 ignores the header: REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise EnvError('Environment variable "TRUSTED_PROXY_COUNT" invalid: 0 or more proxies')
+# django-axes: this many failed logins for one username, or from one address,
+# lock further logins (right password included) for the cool-off time.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_COOLOFF_MINUTES = env.int("LOGIN_COOLOFF_MINUTES", default=15)
+if LOGIN_FAILURE_LIMIT < 1 or LOGIN_COOLOFF_MINUTES < 1:
+    raise EnvError(
+        'Environment variable "LOGIN_FAILURE_LIMIT" invalid: it and LOGIN_COOLOFF_MINUTES '
+        "must be at least 1"
+    )
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one locks
+AXES_CLIENT_IP_CALLABLE = "core.clientip.client_ip"
+AXES_LOCKOUT_CALLABLE = "core.security.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # failures and lockouts are still logged as warnings
+# Two-factor login (core.twofactor): who must give a TOTP code after the
+# password: superuser, staff and/or role names (leader, sysadmin, …). Anyone
+# else may opt in by enrolling an authenticator app.
+OTP_REQUIRED_FOR: list[str] = env.list("OTP_REQUIRED_FOR", default=[])
+OTP_TOTP_ISSUER = "GridGov"
+# Sessions end 12 hours after login, or after SESSION_IDLE_TIMEOUT seconds
+# without a request (core.security.SessionIdleTimeoutMiddleware; 0 = off).
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
+if SESSION_COOKIE_AGE < 60 or SESSION_IDLE_TIMEOUT < 0:
+    raise EnvError(
+        'Environment variable "SESSION_IDLE_TIMEOUT" invalid: 0 (off) or more seconds, '
+        "with SESSION_COOKIE_AGE at least 60"
+    )
+
 # --- I18n -----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -167,7 +228,7 @@ USE_TZ = True
 
 # --- Static and media -----------------------------------------------------
 # Every asset is installed from a package registry (see
-# docs/decisions/0003-offline-assets.md) and served by WhiteNoise: no CDN.
+# docs/decisions/0003-offline-assets-and-translations.md) and served by WhiteNoise: no CDN.
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/bootstrap", str(get_bootstrap_dir()))]
@@ -206,6 +267,23 @@ SECURE_PROXY_SSL_HEADER = (
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# django-csp (core.security.ContentSecurityPolicyMiddleware): scripts and
+# styles from the portal's own static files only; no inline script, handler
+# attribute or eval (docs/decisions/0027). data: images are Bootstrap's SVG icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF],
+        "style-src": [CSP_SELF],
+        "img-src": [CSP_SELF, "data:"],
+        "font-src": [CSP_SELF],
+        "connect-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_SELF],
+        "form-action": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+    }
+}
 
 # --- REST framework -------------------------------------------------------
 REST_FRAMEWORK = {
@@ -227,12 +305,20 @@ REST_FRAMEWORK = {
         "integrations.auth.UserRateThrottle",
         "integrations.auth.AnonRateThrottle",
     ],
+    # Bodies bounded in size and JSON nesting (core/parsers.py; issue 18, finding 8).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",
+        "core.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.DefaultCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "integrations.schema.AutoSchema",
     "DEFAULT_METADATA_CLASS": "integrations.metadata.Metadata",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    # DRF's own reading of X-Forwarded-For agrees with core.clientip.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -311,6 +397,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-deliveries": {"task": "core.sweep_deliveries", "schedule": CLOCK_SWEEP_SECONDS},
     # Reminds and escalates due clocks (services.clocks.sweep).
     "sweep-clocks": {"task": "services.sweep_clocks", "schedule": CLOCK_SWEEP_SECONDS},
+    # Forgets Idempotency-Key answers older than 24 h (core/idempotency.py).
+    "expire-idempotency-keys": {"task": "core.expire_idempotency_keys", "schedule": 3600.0},
 }
 # Publishing must not hang a request when the broker is down: fail fast and
 # let the outbox sweep send later.
@@ -370,14 +458,40 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 # Folder for EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend.
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="gridgov@localhost")
-SMS_BACKEND = env.str("SMS_BACKEND", default="console")
-if SMS_BACKEND not in ("console", "file", "http"):
-    raise EnvError('Environment variable "SMS_BACKEND" invalid: use console, file or http')
-SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
-if SMS_BACKEND == "http" and not SMS_HTTP_URL.startswith(("http://", "https://")):
+# SMS (docs/decisions/0024): empty = off, the escalation ladder texts nobody;
+# console:// (a masked log line) and file:// (VAR_DIR/sms.jsonl) for
+# development; an http(s) URL is the provider's gateway, called with a signed
+# request (core.channels.sms_request) and the four values below.
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="").strip()
+if SMS_GATEWAY_URL not in ("", "console://", "file://") and not re.match(
+    r"^https?://[^/\s]+", SMS_GATEWAY_URL
+):
     raise EnvError(
-        'Environment variable "SMS_HTTP_URL" invalid: an http(s) URL is needed with SMS_BACKEND=http'
+        'Environment variable "SMS_GATEWAY_URL" invalid: use the gateway\'s http(s) URL, '
+        "console://, file:// or nothing (SMS off)"
     )
+SMS_ACCESS_KEY_ID = env.str("SMS_ACCESS_KEY_ID", default="")
+SMS_ACCESS_KEY_SECRET = env.str("SMS_ACCESS_KEY_SECRET", default="")
+SMS_SIGN_NAME = env.str("SMS_SIGN_NAME", default="")
+SMS_TEMPLATE_CODE = env.str("SMS_TEMPLATE_CODE", default="")
+if SMS_GATEWAY_URL.startswith(("http://", "https://")):
+    for _name, _value in (
+        ("SMS_ACCESS_KEY_ID", SMS_ACCESS_KEY_ID),
+        ("SMS_ACCESS_KEY_SECRET", SMS_ACCESS_KEY_SECRET),
+        ("SMS_SIGN_NAME", SMS_SIGN_NAME),
+        ("SMS_TEMPLATE_CODE", SMS_TEMPLATE_CODE),
+    ):
+        if not _value.strip():
+            raise EnvError(
+                f'Environment variable "{_name}" invalid: required when SMS_GATEWAY_URL is a gateway'
+            )
+# Replaced by SMS_GATEWAY_URL: fail rather than ignore an old setting silently.
+for _name in ("SMS_BACKEND", "SMS_HTTP_URL"):
+    if os.environ.get(_name):
+        raise EnvError(
+            f'Environment variable "{_name}" invalid: replaced by SMS_GATEWAY_URL '
+            "(docs/decisions/0024-escalation-top-and-sms.md)"
+        )
 WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5.0)
 WEBHOOK_SIGNING_SECRET = env.str("WEBHOOK_SIGNING_SECRET", default=SECRET_KEY[:32])
 
@@ -419,6 +533,8 @@ def _rate(name: str, value: str) -> str:
 API_RATE_PER_KEY = _rate("API_RATE_PER_KEY", env.str("API_RATE_PER_KEY", default="600/minute"))
 API_RATE_PER_USER = _rate("API_RATE_PER_USER", env.str("API_RATE_PER_USER", default="300/minute"))
 API_RATE_ANON = _rate("API_RATE_ANON", env.str("API_RATE_ANON", default="60/minute"))
+# Wrong API keys per client address; past it every key from there gets 429.
+API_RATE_BAD_KEY = _rate("API_RATE_BAD_KEY", env.str("API_RATE_BAD_KEY", default="10/minute"))
 # Open311: the jurisdiction_id this endpoint answers to (empty: accept any)
 # and the contact shown in discovery.
 OPEN311_JURISDICTION_ID = env.str("OPEN311_JURISDICTION_ID", default="")

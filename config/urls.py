@@ -3,7 +3,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from core import apis as core_apis
@@ -33,7 +33,9 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("open311/v2/", include(("integrations.urls_open311", "open311"), namespace="open311")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file: the
+    # Content-Security-Policy refuses inline scripts (docs/decisions/0027).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path(
@@ -42,6 +44,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/2fa/", include("core.urls_accounts")),
     path("", governance_views.home, name="home"),
     path("areas/", governance_views.area_tree, name="area-tree"),
     path("areas/<int:area_id>/", governance_views.area_detail, name="area-detail"),
@@ -55,5 +58,8 @@ urlpatterns = [
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
+# API paths (/api/, /open311/) answer every error as data, pages as HTML.
+handler400 = "core.views.handler400"
+handler403 = "core.views.handler403"
 handler404 = "core.views.handler404"
 handler500 = "core.views.handler500"

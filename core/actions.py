@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import audit, workcalendar
+from core import audit, hooks, workcalendar
 from core.calendar import DayInput, package_year
 from core.errors import AccessDenied, ValidationFailed
 from core.models import WorkCalendarDay
 from core.types import Actor
 
-#: Called after a year's arrangement changes (inside the transaction) with the
-#: year; the clocks register here to recompute provisional deadlines.
-calendar_changed_receivers: list[Callable[[int, Actor], object]] = []
+#: fn(*, actor, year): a year's arrangement changed (fired inside the
+#: transaction); the clocks connect here to recompute provisional deadlines.
+CALENDAR_CHANGED = hooks.declare("core.calendar_changed")
 
 
 def _ensure_admin(actor: Actor) -> None:
@@ -82,8 +81,7 @@ def calendar_load_year(
         )
         transaction.on_commit(workcalendar.invalidate)
         workcalendar.invalidate()  # this transaction must see its own rows too
-        for receiver in calendar_changed_receivers:
-            receiver(year, actor)
+        hooks.fire(CALENDAR_CHANGED, actor=actor, year=year)
     return changed
 
 
@@ -128,6 +126,5 @@ def calendar_set_day(
     )
     transaction.on_commit(workcalendar.invalidate)
     workcalendar.invalidate()
-    for receiver in calendar_changed_receivers:
-        receiver(day.year, actor)
+    hooks.fire(CALENDAR_CHANGED, actor=actor, year=day.year)
     return row

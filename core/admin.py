@@ -1,10 +1,14 @@
+"""Admin pages of core, and the one mixin every admin that calls actions uses."""
+
 from __future__ import annotations
 
-from typing import Any
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import router, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -20,6 +24,132 @@ from core.models import AuditEntry, WorkCalendarDay
 
 #: A year's arrangement file is a few dozen lines; anything bigger is not one.
 _MAX_ARRANGEMENT_BYTES = 64 * 1024
+
+#: Shown on the form when an action refused the submission; the action's own
+#: message is at the top of the page.
+NOTHING_SAVED = gettext_lazy("Nothing was saved. Correct the form and save again.")
+
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
+
+#: The error of the submission being shown again (see ActionAdminMixin.changeform_view).
+_refused: ContextVar[ApplicationError | None] = ContextVar("admin_action_refused", default=None)
+
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin[Any]
+else:
+    _ModelAdmin = object
+
+
+def action_error_text(exc: ApplicationError) -> str:
+    """The action's message, followed by its field messages."""
+    fields = exc.extra.get("fields") or {}
+    details = "; ".join(
+        f"{name}: {' '.join(str(m) for m in _as_list(msgs))}" for name, msgs in fields.items()
+    )
+    return f"{exc.message} {details}".strip()
+
+
+def _as_list(msgs: Any) -> list[Any]:
+    return list(msgs) if isinstance(msgs, list | tuple) else [msgs]
+
+
+def _refusing(form_class: type[forms.BaseForm], exc: ApplicationError) -> type[forms.BaseForm]:
+    """``form_class``, failing validation with ``exc``: its field messages on
+    the fields the form has, and :data:`NOTHING_SAVED` above them."""
+    fields = exc.extra.get("fields") or {}
+    base: Any = form_class
+
+    class Refusing(base):
+        def clean(self) -> Any:
+            data = super().clean()
+            for name, msgs in fields.items():
+                if name in self.fields:
+                    self.add_error(name, [str(m) for m in _as_list(msgs)])
+            self.add_error(None, str(NOTHING_SAVED))
+            return data
+
+    Refusing.__name__ = Refusing.__qualname__ = form_class.__name__
+    return Refusing
+
+
+class ActionAdminMixin(_ModelAdmin):
+    """For a ModelAdmin whose saves call actions (``save_model``,
+    ``save_formset``, ``delete_model``, admin actions): an action's
+    :class:`~core.errors.ApplicationError` undoes the whole submission and is
+    shown to the user.
+
+    Built on the admin's public views. Each unsafe request runs in one
+    transaction of ours that the error leaves, so everything the submission
+    wrote — the object, its inlines, earlier actions of the same save, the
+    admin's log entry — is rolled back, whichever action raised. Then:
+
+    - add/change form: the message goes to the top of the page and the form is
+      shown again with what the user typed, failing validation with the
+      action's field messages (nothing is written on that second pass);
+    - delete page, change list (admin actions, list_editable): the message,
+      and a redirect back to the same page.
+
+    Put it first among the bases: ``class X(ActionAdminMixin, admin.ModelAdmin[M])``.
+    """
+
+    def message_action_error(self, request: HttpRequest, exc: ApplicationError) -> None:
+        self.message_user(request, action_error_text(exc), level=messages.ERROR)
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        exc = _refused.get()
+        return form_class if exc is None else _refusing(form_class, exc)
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if request.method in _SAFE_METHODS:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        try:
+            with transaction.atomic(using=router.db_for_write(self.model)):
+                return super().changeform_view(request, object_id, form_url, extra_context)
+        except ApplicationError as exc:
+            refused = exc
+        # Rolled back. Show the submission again; get_form makes it invalid,
+        # so this pass saves nothing and renders the user's input with errors.
+        self.message_action_error(request, refused)
+        token = _refused.set(refused)
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        finally:
+            _refused.reset(token)
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if request.method in _SAFE_METHODS:
+            return super().delete_view(request, object_id, extra_context)
+        try:
+            with transaction.atomic(using=router.db_for_write(self.model)):
+                return super().delete_view(request, object_id, extra_context)
+        except ApplicationError as exc:
+            self.message_action_error(request, exc)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # Django runs admin actions outside any transaction: one here makes a
+        # bulk action all or nothing.
+        if request.method in _SAFE_METHODS:
+            return super().changelist_view(request, extra_context)
+        try:
+            with transaction.atomic(using=router.db_for_write(self.model)):
+                return super().changelist_view(request, extra_context)
+        except ApplicationError as exc:
+            self.message_action_error(request, exc)
+            return HttpResponseRedirect(request.get_full_path())
 
 
 class LoadYearForm(forms.Form):
@@ -83,7 +213,7 @@ class LoadYearForm(forms.Form):
 
 
 @admin.register(WorkCalendarDay)
-class WorkCalendarDayAdmin(admin.ModelAdmin[WorkCalendarDay]):
+class WorkCalendarDayAdmin(ActionAdminMixin, admin.ModelAdmin[WorkCalendarDay]):
     list_display = ["day", "kind", "is_workday", "name", "periods", "source"]
     list_filter = ["kind", "source"]
     date_hierarchy = "day"
@@ -92,18 +222,14 @@ class WorkCalendarDayAdmin(admin.ModelAdmin[WorkCalendarDay]):
     def save_model(
         self, request: HttpRequest, obj: WorkCalendarDay, form: Any, change: bool
     ) -> None:
-        try:
-            row = calendar_set_day(
-                day=obj.day,
-                is_workday=obj.is_workday,
-                name=obj.name,
-                periods=obj.periods,
-                note=obj.note,
-                actor=request.user,
-            )
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-            return
+        row = calendar_set_day(
+            day=obj.day,
+            is_workday=obj.is_workday,
+            name=obj.name,
+            periods=obj.periods,
+            note=obj.note,
+            actor=request.user,
+        )
         obj.pk = row.pk
         if not workcalendar.year_loaded(obj.day.year):
             messages.warning(

@@ -8,9 +8,11 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -18,7 +20,7 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_default_handler
 
-from core.errors import ApplicationError
+from core.errors import ApplicationError, from_suspicious
 
 _DRF_CODES: dict[type[drf.APIException], str] = {
     drf.NotAuthenticated: "not_authenticated",
@@ -48,7 +50,27 @@ def django_validation_error_to_dict(exc: DjangoValidationError) -> dict[str, Any
     return {"non_field_errors": [str(m) for m in exc.messages]}
 
 
+def _suspicious(exc: SuspiciousOperation, context: dict[str, Any]) -> ApplicationError:
+    """A request Django refuses to read (too large, too many fields, bad Host).
+
+    Django would answer its HTML 400 page; the API answers the one error
+    shape instead, and logs to the same ``django.security.*`` logger Django
+    uses, so alerting on those keeps working.
+    """
+    request = context.get("request")
+    django_request = getattr(request, "_request", request)
+    mark = getattr(django_request, "_mark_post_parse_error", None)
+    if callable(mark):
+        mark()  # the body cannot be read again; don't raise a second time
+    logging.getLogger(f"django.security.{exc.__class__.__name__}").error(
+        str(exc), extra={"status_code": 400, "request": django_request}
+    )
+    return from_suspicious(exc)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, SuspiciousOperation):
+        exc = _suspicious(exc, context)
     if isinstance(exc, ApplicationError):
         headers = {}
         if exc.status == 401:

@@ -13,15 +13,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core import workcalendar
+from core import dates, workcalendar
 from core.errors import NotFound
 from core.models import Notification
 from core.pagination import DefaultCursorPagination
 
 
 class DeadlineQuery(serializers.Serializer[Any]):
-    start = serializers.DateTimeField(
-        help_text="ISO 8601 with time zone, e.g. 2025-09-30T10:00:00+08:00"
+    start = dates.DateTimeField(
+        help_text="ISO 8601 with time zone, e.g. 2025-09-30T10:00:00+08:00 (years 1900–2999)"
     )
     amount = serializers.IntegerField(min_value=1, max_value=366)
     unit = serializers.ChoiceField(choices=workcalendar.UNITS)

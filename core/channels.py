@@ -1,19 +1,25 @@
 """Delivery channels behind one interface: ``send(delivery)`` raises on failure.
 
 - email: Django's mail backend (console/file in development, SMTP in production);
-- sms: ``SMS_BACKEND`` = console (masked log line), file (JSON lines under
-  VAR_DIR) or http (POST JSON to ``SMS_HTTP_URL``, the provider's gateway);
+- sms: ``SMS_GATEWAY_URL`` = the provider's gateway (a signed JSON POST, see
+  ``sms_request``), console:// (masked log line) or file:// (JSON lines under
+  VAR_DIR); empty = SMS off;
 - webhook: an HMAC-SHA256-signed JSON POST with an idempotency key.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
 import logging
+import time
+import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -47,24 +53,94 @@ def _post_json(url: str, body: bytes, headers: dict[str, str]) -> None:
         raise DeliveryError(str(exc)[:300]) from exc
 
 
+def sms_enabled() -> bool:
+    """True when SMS is on (``SMS_GATEWAY_URL`` set): only then are SMS deliveries written."""
+    return bool(settings.SMS_GATEWAY_URL)
+
+
+def sms_canonical(*, path: str, access_key_id: str, timestamp: str, nonce: str, body: bytes) -> str:
+    """The string an SMS gateway request signs — six lines joined by "\\n", no
+    trailing newline::
+
+        POST
+        <the path of SMS_GATEWAY_URL without its query, "/" when empty>
+        <SMS_ACCESS_KEY_ID>
+        <timestamp: Unix seconds, decimal>
+        <nonce: 32 lowercase hex characters, new for every attempt>
+        <SHA-256 of the exact body bytes, lowercase hex>
+
+    The body hash binds the phone, sign name, template and parameters; the
+    timestamp and nonce let the gateway refuse a replay.
+    """
+    digest = hashlib.sha256(body).hexdigest()
+    return "\n".join(["POST", path or "/", access_key_id, timestamp, nonce, digest])
+
+
+def sms_request(
+    delivery: Delivery, *, now: float | None = None, nonce: str | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """Body and headers of the gateway call for one SMS delivery.
+
+    The common shape of Chinese SMS providers (Aliyun, Tencent Cloud): a
+    pre-approved template and signature (签名) with named parameters. Body:
+    UTF-8 JSON, keys sorted, no spaces::
+
+        {"nonce", "phone", "sign_name", "template_code", "template_params", "timestamp"}
+
+    Headers: ``X-Sms-Access-Key-Id`` (``SMS_ACCESS_KEY_ID``),
+    ``X-Sms-Signature`` = base64(HMAC-SHA256(``SMS_ACCESS_KEY_SECRET``,
+    ``sms_canonical(...)``)) and ``Idempotency-Key`` (the delivery's, the same
+    on every attempt, so a gateway can drop a retry it already accepted).
+    """
+    timestamp = str(int(time.time() if now is None else now))
+    nonce = nonce or uuid.uuid4().hex
+    fields: dict[str, Any] = {
+        "phone": delivery.recipient,
+        "sign_name": settings.SMS_SIGN_NAME,
+        "template_code": settings.SMS_TEMPLATE_CODE,
+        "template_params": delivery.payload.get("template_params", {}),
+        "timestamp": timestamp,
+        "nonce": nonce,
+    }
+    body = json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    canonical = sms_canonical(
+        path=urllib.parse.urlsplit(settings.SMS_GATEWAY_URL).path,
+        access_key_id=settings.SMS_ACCESS_KEY_ID,
+        timestamp=timestamp,
+        nonce=nonce,
+        body=body,
+    )
+    mac = hmac.new(settings.SMS_ACCESS_KEY_SECRET.encode(), canonical.encode(), hashlib.sha256)
+    return body, {
+        "X-Sms-Access-Key-Id": settings.SMS_ACCESS_KEY_ID,
+        "X-Sms-Signature": base64.b64encode(mac.digest()).decode(),
+        "Idempotency-Key": delivery.idempotency_key,
+    }
+
+
 def _send_sms(delivery: Delivery) -> None:
     text = str(delivery.payload.get("text", ""))
-    backend = settings.SMS_BACKEND
-    if backend == "console":
+    url = settings.SMS_GATEWAY_URL
+    if not url:
+        # Written while SMS was on; retried (then given up) like any failure.
+        raise DeliveryError("SMS is off (SMS_GATEWAY_URL is empty)")
+    if url == "console://":
         logger.info("SMS to %s: %s", mask_phone(delivery.recipient), text)
-    elif backend == "file":
+    elif url == "file://":
         path = Path(settings.VAR_DIR) / "sms.jsonl"
         line = {
             "to": delivery.recipient,
             "text": text,
+            "template_params": delivery.payload.get("template_params", {}),
             "key": delivery.idempotency_key,
             "at": timezone.now().isoformat(),
         }
         with path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(line, ensure_ascii=False) + "\n")
-    else:  # http
-        body = json.dumps({"phone": delivery.recipient, "text": text}, ensure_ascii=False).encode()
-        _post_json(settings.SMS_HTTP_URL, body, {"Idempotency-Key": delivery.idempotency_key})
+    else:
+        body, headers = sms_request(delivery)
+        _post_json(url, body, headers)
+        logger.info("SMS to %s accepted by the gateway", mask_phone(delivery.recipient))
 
 
 def _send_webhook(delivery: Delivery) -> None:

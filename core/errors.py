@@ -9,6 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import (
+    DisallowedHost,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.utils.translation import gettext_lazy as _
 
 
@@ -73,3 +80,46 @@ class Conflict(ApplicationError):
 class InvalidTransition(Conflict):
     code = "invalid_transition"
     default_message: Any = _("This action is not allowed in the current state.")
+
+
+class MalformedRequest(ApplicationError):
+    """The request itself cannot be read (issue 18, finding 8): a body over
+    the size limit, too many fields or files, a Host the site does not
+    serve, JSON nested too deeply. Always a 400 in the one error shape."""
+
+    status = 400
+    code = "bad_request"
+    default_message: Any = _("The request could not be read.")
+
+
+#: Codes of ``MalformedRequest`` (clients and tests match these).
+REQUEST_TOO_LARGE = "request_too_large"
+TOO_MANY_FIELDS = "too_many_fields"
+TOO_MANY_FILES = "too_many_files"
+BAD_HOST = "bad_host"
+JSON_TOO_DEEP = "json_too_deep"
+
+MALFORMED_MESSAGES: dict[str, Any] = {
+    REQUEST_TOO_LARGE: _("The request body is too large."),
+    TOO_MANY_FIELDS: _("The request has too many fields."),
+    TOO_MANY_FILES: _("The request has too many files."),
+    BAD_HOST: _("The Host header names a site this server does not serve."),
+    JSON_TOO_DEEP: _("The JSON body is nested too deeply."),
+}
+
+
+def malformed(code: str) -> MalformedRequest:
+    return MalformedRequest(MALFORMED_MESSAGES.get(code), code=code)
+
+
+def from_suspicious(exc: SuspiciousOperation) -> MalformedRequest:
+    """Django's SuspiciousOperation (raised while reading a request) as ours."""
+    if isinstance(exc, RequestDataTooBig):
+        return malformed(REQUEST_TOO_LARGE)
+    if isinstance(exc, TooManyFieldsSent):
+        return malformed(TOO_MANY_FIELDS)
+    if isinstance(exc, TooManyFilesSent):
+        return malformed(TOO_MANY_FILES)
+    if isinstance(exc, DisallowedHost):
+        return malformed(BAD_HOST)
+    return MalformedRequest()

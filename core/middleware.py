@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from core.clientip import client_ip
+
 logger = logging.getLogger("gridgov.request")
 
 
@@ -44,6 +46,8 @@ class RequestLogMiddleware:
                 "status": response.status_code,
                 "duration_ms": duration_ms,
                 "user_id": user.pk if user is not None and user.is_authenticated else None,
+                # The same address the rate limits and login lockouts count.
+                "client_ip": client_ip(request),
             },
         )
         response["X-Request-ID"] = request_id

@@ -191,3 +191,39 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} → {self.recipient} ({self.state})"
+
+
+class IdempotencyKey(models.Model):
+    """A client's retry key and the first answer given to it (issue 18, finding 12).
+
+    A create or step request carrying ``Idempotency-Key`` (API) or the form's
+    hidden ``idempotency_key`` (pages) inserts this row in the same
+    transaction as its action; a retry with the same key gets the stored
+    answer instead of acting again (core/idempotency.py). The unique
+    constraint is what serialises two concurrent duplicates: the second
+    insert waits for the first transaction and then finds its row.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(_("key"), max_length=255)
+    method = models.CharField(_("method"), max_length=10)
+    path = models.CharField(_("path"), max_length=2000)
+    #: SHA-256 of method, path and body: the same key on another request is refused.
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("response status"))
+    content_type = models.CharField(_("response type"), max_length=100, blank=True)
+    body = models.TextField(_("response body"), blank=True)
+    location = models.CharField(_("redirect to"), max_length=2000, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")
+        ]
+        # The expiry sweep deletes by age.
+        indexes = [models.Index(fields=["created_at"], name="idempotency_key_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} ({self.key})"

@@ -69,6 +69,20 @@ def notify(
     return notes
 
 
+def sms(
+    *, phone: str, params: dict[str, str], text: str = "", notification_id: int | None = None
+) -> Delivery:
+    """An unsaved SMS outbox row (pass it to ``queue``): the provider's template
+    ``SMS_TEMPLATE_CODE`` filled with ``params``; ``text`` is what the console
+    and file backends show. Sent, retried and given up like every delivery."""
+    return Delivery(
+        channel=Delivery.Channel.SMS,
+        recipient=phone,
+        payload={"template_params": params, "text": text},
+        notification_id=notification_id,
+    )
+
+
 def queue(deliveries: list[Delivery]) -> list[Delivery]:
     """Write outbox rows now; ask a worker to send them after commit."""
     for d in deliveries:

@@ -45,3 +45,11 @@ def sweep_deliveries() -> dict[str, int]:
     if counts["sent"] or counts["failed"]:
         logger.info("delivery sweep: %s", counts)
     return counts
+
+
+@shared_task(name="core.expire_idempotency_keys", ignore_result=True)
+def expire_idempotency_keys() -> int:
+    """Hourly: forget retry keys older than 24 h (core/idempotency.py)."""
+    from core.idempotency import expire_keys
+
+    return expire_keys()

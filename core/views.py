@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from core.errors import AccessDenied, ApplicationError, MalformedRequest, from_suspicious
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +68,46 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": status, "checks": checks, "warnings": warnings}, status=code)
 
 
+#: Paths whose every answer is machine-readable, never an HTML page.
+API_PREFIXES = ("/api/", "/open311/")
+
+
 def _wants_json(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/") or request.path.startswith("/open311/")
+    return request.path.startswith(API_PREFIXES)
+
+
+def api_error_response(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    """``exc`` as the API answers it: the one error shape, or under /open311/
+    the GeoReport error list (in the format the path's suffix asks for)."""
+    if request.path.startswith("/open311/"):
+        # Imported here: core knows no app, but this handler serves them all.
+        from integrations.open311 import Open311Error, error_response
+
+        fmt = "xml" if request.path.endswith(".xml") else "json"
+        return error_response(Open311Error(exc.status, exc.message), fmt)
+    return JsonResponse(exc.as_dict(), status=exc.status)
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A request Django refused (bad Host, body too large, too many fields …).
+
+    Django logs it to ``django.security.*`` before calling this; the API gets
+    the one error shape, a page the short HTML page.
+    """
+    if _wants_json(request):
+        error = (
+            from_suspicious(exception)
+            if isinstance(exception, SuspiciousOperation)
+            else MalformedRequest()
+        )
+        return api_error_response(request, error)
+    return render(request, "400.html", status=400)
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _wants_json(request):
+        return api_error_response(request, AccessDenied())
+    return render(request, "403.html", status=403)
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -8,6 +8,8 @@ admin, the API and commands cannot drift apart.
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,10 +17,12 @@ from django.utils.translation import gettext as _
 
 from core import audit
 from core.errors import AccessDenied, Conflict, ValidationFailed
-from core.types import Actor, User
+from core.identity import MOBILE_PATTERN, normalize_phone
+from core.logging import mask_phone
+from core.types import UNCHANGED, Actor, Unchanged, User
 from governance import hooks
 from governance.access import ensure_can_grant_post, ensure_can_manage_area
-from governance.codes import code_errors
+from governance.codes import COMMITTEE_NUMBERS, CommitteeKind, code_errors, committee_kind
 from governance.models import (
     DEPARTMENT_ROLES,
     LEVELS,
@@ -55,10 +59,19 @@ def _clean_name(name: str, field: str = "name") -> str:
 
 
 def _check_code(
-    level: str, code: str, parent: Area | None, *, exclude_pk: int | None = None
+    level: str,
+    code: str,
+    parent: Area | None,
+    *,
+    exclude_pk: int | None = None,
+    committee: str | None = None,
 ) -> None:
     errors = code_errors(
-        level, code, parent.level if parent else None, parent.code if parent else None
+        level,
+        code,
+        parent.level if parent else None,
+        parent.code if parent else None,
+        committee=committee,
     )
     if errors:
         raise ValidationFailed(extra={"fields": {"code": errors}})
@@ -73,33 +86,59 @@ def _check_code(
         )
 
 
-def next_child_code(parent: Area) -> str:
-    """The next free code for a new child of ``parent`` (streets, communities, grids)."""
+def _check_committee(level: str, committee: str | None) -> None:
+    if committee is None:
+        return
+    if level != AreaLevel.COMMUNITY:
+        raise ValidationFailed(
+            extra={"fields": {"committee": [_("Only a community has a committee kind.")]}}
+        )
+    if committee not in CommitteeKind.values:
+        raise ValidationFailed(extra={"fields": {"committee": [_("Unknown committee kind.")]}})
+
+
+def next_child_code(parent: Area, *, committee: str | None = None) -> str:
+    """The next free code for a new child of ``parent`` (streets, communities, grids).
+
+    A community is numbered in its ``committee`` kind's range (a 居委会 by
+    default: 001–199; a 村委会 200–399), per governance.codes.
+    """
     level = LEVELS[parent.level_index + 1]
+    numbers = range(1, 600)  # township numbers in use (governance.codes)
     if level == AreaLevel.STREET:
-        stem, width, tail = parent.code, 3, "000"
+        stem, tail = parent.code[:6], "000"
     elif level == AreaLevel.COMMUNITY:
-        stem, width, tail = parent.code[:9], 3, ""
+        stem, tail = parent.code[:9], ""
+        numbers = COMMITTEE_NUMBERS[CommitteeKind(committee or CommitteeKind.RESIDENTS)]
     elif level == AreaLevel.GRID:
-        stem, width, tail = parent.code, 3, ""
+        stem, tail, numbers = parent.code, "", range(1, 1000)
     else:
         raise ValidationFailed(_("Codes of cities and districts are never generated."))
     used = set(
         Area.objects.filter(code__startswith=stem, level=level).values_list("code", flat=True)
     ) | set(AreaCodeHistory.objects.filter(code__startswith=stem).values_list("code", flat=True))
-    for n in range(1, 10**width):
-        candidate = f"{stem}{n:0{width}d}{tail}"
+    for n in numbers:
+        candidate = f"{stem}{n:03d}{tail}"
         if candidate not in used:
             return candidate
     raise Conflict(_("No free code is left under %(area)s.") % {"area": parent})
 
 
 @transaction.atomic
-def area_create(*, parent: Area | None, name: str, code: str | None = None, actor: Actor) -> Area:
+def area_create(
+    *,
+    parent: Area | None,
+    name: str,
+    code: str | None = None,
+    actor: Actor,
+    committee: str | None = None,
+) -> Area:
     """Add an area under ``parent`` (a city when ``parent`` is None).
 
     The level follows from the parent. ``code`` may be omitted for streets,
-    communities and grids: the next free number is taken.
+    communities and grids: the next free number is taken. ``committee``
+    (communities only: a CommitteeKind value) says what the community is; its
+    number must lie in that kind's range, and a generated one is taken there.
     """
     name = _clean_name(name)
     if parent is None:
@@ -113,8 +152,9 @@ def area_create(*, parent: Area | None, name: str, code: str | None = None, acto
         if not parent.is_active:
             raise ValidationFailed(_("Merged areas take no new children."), code="area_retired")
         level = AreaLevel(LEVELS[parent.level_index + 1])
-    code = (code or "").strip() or (next_child_code(parent) if parent else "")
-    _check_code(level, code, parent)
+    _check_committee(level, committee)
+    code = (code or "").strip() or (next_child_code(parent, committee=committee) if parent else "")
+    _check_code(level, code, parent, committee=committee)
     try:
         with transaction.atomic():
             if parent is None:
@@ -181,11 +221,16 @@ def _recode_subtree(area: Area, new_code: str) -> None:
         Area.objects.filter(pk=a.pk).update(code=a.code)
 
 
-def _move_node(area: Area, new_parent: Area) -> None:
+def _kept_committee(area: Area) -> str | None:
+    """The committee kind a re-coded community keeps (None for other levels)."""
+    return committee_kind(area.code) if area.level == AreaLevel.COMMUNITY else None
+
+
+def _move_node(area: Area, new_parent: Area, *, actor: Actor) -> None:
     old_path = area.path
     Area.objects.move(area, new_parent, pos="last-child")
     area.refresh_from_db()
-    hooks.path_moved(old_path, area.path)
+    hooks.path_moved(actor=actor, old_path=old_path, new_path=area.path)
 
 
 @transaction.atomic
@@ -221,8 +266,9 @@ def area_move(*, area: Area, new_parent: Area, actor: Actor, code: str | None = 
     elif code_errors(area.level, area.code, new_parent.level, new_parent.code):
         if area.level == AreaLevel.DISTRICT:
             raise ValidationFailed(_("Give the district's new code."), code="code_required")
-        new_code = next_child_code(new_parent)
-    _move_node(area, new_parent)
+        # A moved community keeps its kind: a 村委会 stays in 200–399.
+        new_code = next_child_code(new_parent, committee=_kept_committee(area))
+    _move_node(area, new_parent, actor=actor)
     if new_code and new_code != area.code:
         _recode_subtree(area, new_code)
         area.refresh_from_db()
@@ -243,8 +289,8 @@ def area_merge(*, source: Area, target: Area, actor: Actor, note: str = "") -> A
     Children of the source move under the target and are re-coded there;
     posts on the source and departments stationed at it move to the target;
     higher apps move what they hang on the source through
-    ``hooks.on_area_merged``. The source stays in the tree, inactive, with
-    ``merged_into`` set and its code kept: nothing is deleted.
+    ``hooks.AREA_MERGED``, as the same actor. The source stays in the tree,
+    inactive, with ``merged_into`` set and its code kept: nothing is deleted.
     """
     ensure_can_manage_area(actor, source)
     ensure_can_manage_area(actor, target)
@@ -262,9 +308,9 @@ def area_merge(*, source: Area, target: Area, actor: Actor, note: str = "") -> A
     moved = []
     for child in list(Area.objects.get_children(source).order_by("code")):
         old_code = child.code
-        _move_node(child, target)
+        _move_node(child, target, actor=actor)
         target.refresh_from_db()
-        _recode_subtree(child, next_child_code(target))
+        _recode_subtree(child, next_child_code(target, committee=_kept_committee(child)))
         child.refresh_from_db()
         moved.append({"id": child.pk, "from": old_code, "to": child.code})
     now = timezone.now()
@@ -307,7 +353,7 @@ def area_merge(*, source: Area, target: Area, actor: Actor, note: str = "") -> A
     )
     Area.objects.filter(pk=source.pk).update(is_active=False, merged_into=target, retired_at=now)
     source.refresh_from_db()
-    hooks.area_merged(source, target)
+    hooks.area_merged(actor=actor, source=source, target=target)
     audit.record(
         source,
         verb="merged_into",
@@ -390,10 +436,10 @@ def department_update(
     actor: Actor,
     name: str | None = None,
     short_name: str | None = None,
-    stationed_at: Area | bool | None = False,
+    stationed_at: Area | Unchanged | None = UNCHANGED,
     is_active: bool | None = None,
 ) -> Department:
-    """Change a department; ``stationed_at=False`` leaves it as it is, ``None`` clears it."""
+    """Change a department; ``stationed_at`` left out stays as it is, ``None`` clears it."""
     ensure_can_manage_area(actor, department.area)
     before = audit.snapshot(department, _DEPARTMENT_FIELDS)
     if name is not None:
@@ -410,8 +456,7 @@ def department_update(
         department.name = name
     if short_name is not None:
         department.short_name = short_name.strip()[:30]
-    if stationed_at is not False:
-        assert stationed_at is None or isinstance(stationed_at, Area)
+    if stationed_at is not UNCHANGED:
         _check_department_places(department.area, stationed_at)
         department.stationed_at = stationed_at
     if is_active is not None:
@@ -424,6 +469,16 @@ def department_update(
 
 
 _POST_FIELDS = ["user", "role", "area", "department", "title", "active", "started_at", "ended_at"]
+
+
+def _clean_phone(phone: str) -> str:
+    """A post's mobile for urgent notices, normalised (``core.identity``); blank is allowed."""
+    phone = normalize_phone(phone)
+    if phone and not re.match(MOBILE_PATTERN, phone):
+        raise ValidationFailed(
+            extra={"fields": {"phone": [_("Enter an 11-digit mainland mobile number.")]}}
+        )
+    return phone
 
 
 def _sync_group(user: User, role: str) -> None:
@@ -445,9 +500,12 @@ def post_grant(
     area: Area | None = None,
     department: Department | None = None,
     title: str = "",
+    phone: str = "",
 ) -> Post:
-    """Give ``user`` a post in ``role`` at an area or a department."""
+    """Give ``user`` a post in ``role`` at an area or a department; ``phone``
+    is the mobile the escalation ladder texts at its urgent steps."""
     ensure_can_grant_post(actor, area=area, department=department)
+    phone = _clean_phone(phone)
     if role not in Role.values:
         raise ValidationFailed(extra={"fields": {"role": [_("Unknown role.")]}})
     if (area is None) == (department is None):
@@ -479,12 +537,43 @@ def post_grant(
     try:
         with transaction.atomic():
             post = Post.objects.create(
-                user=user, role=role, area=area, department=department, title=title.strip()[:60]
+                user=user,
+                role=role,
+                area=area,
+                department=department,
+                title=title.strip()[:60],
+                phone=phone,
             )
     except IntegrityError:
         raise Conflict(_("This person already holds this post."), code="post_exists") from None
     _sync_group(user, role)
-    audit.record(post, verb="granted", actor=actor, after=audit.snapshot(post, _POST_FIELDS))
+    after = audit.snapshot(post, _POST_FIELDS)
+    if phone:  # audit rows show a phone masked, like every other record of one
+        after["phone"] = mask_phone(phone)
+    audit.record(post, verb="granted", actor=actor, after=after)
+    return post
+
+
+@transaction.atomic
+def post_set_phone(*, post: Post, phone: str, actor: Actor) -> Post:
+    """Change an active post's mobile for urgent notices (blank: no SMS).
+
+    The one thing about a post that changes in place: a phone is contact
+    data, not history. Whoever may grant the post may set it.
+    """
+    ensure_can_grant_post(actor, area=post.area, department=post.department)
+    phone = _clean_phone(phone)
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    if not post.active:
+        raise Conflict(_("This post has already ended."), code="post_already_ended")
+    if phone == post.phone:
+        return post
+    before = {"phone": mask_phone(post.phone)}
+    post.phone = phone
+    post.save(update_fields=["phone"])
+    audit.record(
+        post, verb="phone_set", actor=actor, before=before, after={"phone": mask_phone(phone)}
+    )
     return post
 
 

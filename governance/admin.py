@@ -7,7 +7,6 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -18,19 +17,10 @@ from guardian.admin import GuardedModelAdminMixin
 from treebeard.admin import TreeAdmin
 
 from core import audit
+from core.admin import ActionAdminMixin
 from core.errors import ApplicationError
 from governance import actions
 from governance.models import Area, AreaCodeHistory, AreaLevel, Department, Post
-
-
-def _fail(request: HttpRequest, exc: ApplicationError) -> None:
-    # The admin wraps the whole change in one transaction: roll all of it
-    # back (a rename must not stay when the move in the same form fails).
-    if transaction.get_connection().in_atomic_block:
-        transaction.set_rollback(True)
-    fields = exc.extra.get("fields") or {}
-    details = "; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items())
-    messages.error(request, f"{exc.message} {details}".strip())
 
 
 class AreaAddForm(forms.ModelForm[Area]):
@@ -84,7 +74,7 @@ class MergeForm(forms.Form):
 
 
 @admin.register(Area)
-class AreaAdmin(GuardedModelAdminMixin, TreeAdmin):
+class AreaAdmin(ActionAdminMixin, GuardedModelAdminMixin, TreeAdmin):  # type: ignore[misc]
     list_display = ["name", "code", "level", "is_active"]
     list_filter = ["level", "is_active"]
     search_fields = ["name", "code"]
@@ -103,7 +93,7 @@ class AreaAdmin(GuardedModelAdminMixin, TreeAdmin):
         kwargs["form"] = AreaChangeForm if obj else AreaAddForm
         return super().get_form(request, obj, change=change, **kwargs)
 
-    def get_fields(self, request: HttpRequest, obj: Area | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Area | None = None) -> Any:
         if obj is None:
             return ["parent", "name", "code"]
         return [
@@ -123,7 +113,7 @@ class AreaAdmin(GuardedModelAdminMixin, TreeAdmin):
         return "\n".join(f"{e.at:%Y-%m-%d %H:%M} {e.verb} {e.actor or '-'}" for e in rows) or "-"
 
     def save_model(self, request: HttpRequest, obj: Area, form: Any, change: bool) -> None:
-        # Errors raised here are shown by AreaAdmin._changeform_view below.
+        # An error in the move undoes the rename too (ActionAdminMixin).
         if not change:
             created = actions.area_create(
                 parent=form.cleaned_data.get("parent"),
@@ -140,15 +130,6 @@ class AreaAdmin(GuardedModelAdminMixin, TreeAdmin):
         new_parent = form.cleaned_data.get("new_parent")
         if new_parent is not None:
             actions.area_move(area=original, new_parent=new_parent, actor=request.user)
-
-    def _changeform_view(
-        self, request: HttpRequest, object_id: Any, form_url: Any, extra_context: Any
-    ) -> Any:
-        try:
-            return super()._changeform_view(request, object_id, form_url, extra_context)
-        except ApplicationError as exc:
-            _fail(request, exc)
-            return HttpResponseRedirect(request.get_full_path())
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # areas are merged or retired, never deleted
@@ -179,7 +160,7 @@ class AreaAdmin(GuardedModelAdminMixin, TreeAdmin):
         try:
             actions.area_move(area=node, new_parent=new_parent, actor=request.user)
         except ApplicationError as exc:
-            _fail(request, exc)
+            self.message_action_error(request, exc)
             return HttpResponseBadRequest(exc.code)
         messages.info(
             request, _("Moved %(node)s under %(parent)s.") % {"node": node, "parent": new_parent}
@@ -212,7 +193,7 @@ class AreaAdmin(GuardedModelAdminMixin, TreeAdmin):
                     note=form.cleaned_data["note"],
                 )
             except ApplicationError as exc:
-                _fail(request, exc)
+                self.message_action_error(request, exc)
             else:
                 messages.success(request, _("%(source)s was merged.") % {"source": source})
                 return HttpResponseRedirect(
@@ -235,7 +216,7 @@ class DepartmentForm(forms.ModelForm[Department]):
 
 
 @admin.register(Department)
-class DepartmentAdmin(GuardedModelAdminMixin, admin.ModelAdmin[Department]):  # type: ignore[misc]
+class DepartmentAdmin(ActionAdminMixin, GuardedModelAdminMixin, admin.ModelAdmin[Department]):  # type: ignore[misc]
     form = DepartmentForm
     list_display = ["name", "short_name", "area", "stationed_at", "is_active"]
     list_filter = ["is_active", "area"]
@@ -269,15 +250,6 @@ class DepartmentAdmin(GuardedModelAdminMixin, admin.ModelAdmin[Department]):  # 
             )
             obj.pk = created.pk
 
-    def _changeform_view(
-        self, request: HttpRequest, object_id: Any, form_url: Any, extra_context: Any
-    ) -> Any:
-        try:
-            return super()._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
-        except ApplicationError as exc:
-            _fail(request, exc)
-            return HttpResponseRedirect(request.get_full_path())
-
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -285,11 +257,11 @@ class DepartmentAdmin(GuardedModelAdminMixin, admin.ModelAdmin[Department]):  # 
 class PostForm(forms.ModelForm[Post]):
     class Meta:
         model = Post
-        fields = ["user", "role", "area", "department", "title"]
+        fields = ["user", "role", "area", "department", "title", "phone"]
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin[Post]):
+class PostAdmin(ActionAdminMixin, admin.ModelAdmin[Post]):
     form = PostForm
     list_display = ["user", "role", "area", "department", "active", "started_at", "ended_at"]
     list_filter = ["active", "role"]
@@ -305,7 +277,8 @@ class PostAdmin(admin.ModelAdmin[Post]):
     actions = ["end_posts"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Post | None = None) -> list[str]:
-        # A post is granted and ended, not edited: history stays true.
+        # A post is granted and ended, not edited: history stays true. Only
+        # its mobile for urgent notices changes in place (post_set_phone).
         return (
             ["user", "role", "area", "department", "title", "active", "started_at", "ended_at"]
             if obj
@@ -314,6 +287,10 @@ class PostAdmin(admin.ModelAdmin[Post]):
 
     def save_model(self, request: HttpRequest, obj: Post, form: Any, change: bool) -> None:
         if change:
+            if "phone" in form.changed_data:
+                actions.post_set_phone(
+                    post=obj, phone=form.cleaned_data.get("phone") or "", actor=request.user
+                )
             return
         data = form.cleaned_data
         created = actions.post_grant(
@@ -322,28 +299,18 @@ class PostAdmin(admin.ModelAdmin[Post]):
             area=data.get("area"),
             department=data.get("department"),
             title=data.get("title") or "",
+            phone=data.get("phone") or "",
             actor=request.user,
         )
         obj.pk = created.pk
 
-    def _changeform_view(
-        self, request: HttpRequest, object_id: Any, form_url: Any, extra_context: Any
-    ) -> Any:
-        try:
-            return super()._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
-        except ApplicationError as exc:
-            _fail(request, exc)
-            return HttpResponseRedirect(request.get_full_path())
-
     @admin.action(description=gettext_lazy("End the selected posts"))
     def end_posts(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        # All or nothing: one refusal undoes the others (ActionAdminMixin).
         ended = 0
         for post in queryset.filter(active=True):
-            try:
-                actions.post_end(post=post, actor=request.user)
-                ended += 1
-            except ApplicationError as exc:
-                _fail(request, exc)
+            actions.post_end(post=post, actor=request.user)
+            ended += 1
         messages.success(request, _("%(n)d posts ended.") % {"n": ended})
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

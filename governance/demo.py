@@ -1,10 +1,12 @@
-"""Demo city modelled on 乌海市 (Wuhai, Inner Mongolia, 150300).
+"""Demo city modelled on 乌海市 (Wuhai, Inner Mongolia, 150300000000).
 
-Three districts (海勃湾区 150302, 海南区 150303, 乌达区 150304), 15 streets and
-towns, 69 communities, 786 grids (Wuhai's real count), 21 departments and one
-demo account per role. Deterministic: the same run gives the same rows.
-Street and community names follow the real city where known; codes follow
-the 统计用区划代码 layout but are illustrative.
+Three districts (海勃湾区 150302000000, 海南区 150303000000, 乌达区
+150304000000), 15 streets and towns, 69 communities, 786 grids (Wuhai's real
+count), 21 departments and one demo account per role. Deterministic: the same
+run gives the same rows. Street and community names follow the real city
+where known; codes follow the 统计用区划代码 layout (governance.codes) but are
+illustrative below the districts: 社区 in streets are 居委会 numbered from 001,
+村 in towns are 村委会 numbered from 200, grids extend their community's code.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from governance import actions
+from governance.codes import CommitteeKind
 from governance.models import Area, Department, Role
 
-CITY = ("150300", "乌海市")
+CITY = ("150300000000", "乌海市")
 #: district code, name, [(street number, street name, communities)]
 DISTRICTS: list[tuple[str, str, list[tuple[int, str, int]]]] = [
     (
-        "150302",
+        "150302000000",
         "海勃湾区",
         [
             (1, "新华街道", 6),
@@ -35,9 +38,13 @@ DISTRICTS: list[tuple[str, str, list[tuple[int, str, int]]]] = [
             (101, "千里山镇", 3),
         ],
     ),
-    ("150303", "海南区", [(1, "西卓子山街道", 5), (101, "拉僧庙镇", 4), (102, "巴音陶亥镇", 4)]),
     (
-        "150304",
+        "150303000000",
+        "海南区",
+        [(1, "西卓子山街道", 5), (101, "拉僧庙镇", 4), (102, "巴音陶亥镇", 4)],
+    ),
+    (
+        "150304000000",
         "乌达区",
         [
             (1, "三道坎街道", 5),
@@ -186,15 +193,22 @@ def seed_tree() -> DemoCity:
             street = actions.area_create(
                 parent=district,
                 name=street_name,
-                code=f"{district_code}{street_no:03d}000",
+                code=f"{district_code[:6]}{street_no:03d}000",
                 actor=None,
             )
             demo.streets.append(street)
+            # Towns (镇, 100–199) hold villages: 村委会 are numbered from 200 up.
+            kind = CommitteeKind.VILLAGERS if street_no >= 100 else CommitteeKind.RESIDENTS
+            suffix = "村" if kind == CommitteeKind.VILLAGERS else "社区"
             for c in range(1, n_comm + 1):
-                suffix = "村" if street_no >= 100 else "社区"
                 name = COMMUNITY_NAMES[community_index % len(COMMUNITY_NAMES)] + suffix
+                number = c if kind == CommitteeKind.RESIDENTS else 199 + c  # 001… or 200…
                 community = actions.area_create(
-                    parent=street, name=name, code=f"{street.code[:9]}{c:03d}", actor=None
+                    parent=street,
+                    name=name,
+                    code=f"{street.code[:9]}{number:03d}",
+                    committee=kind,
+                    actor=None,
                 )
                 demo.communities.append(community)
                 for g in range(1, counts[community_index] + 1):

@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
 
+from core.identity import MOBILE_PATTERN
+
 models.CharField.register_lookup(Length)
 
 
@@ -41,8 +43,9 @@ class Area(MP_Node):
         max_length=15,
         unique=True,
         help_text=_(
-            "统计用区划代码: 6 digits for a city or district, 12 for a street or community, "
-            "15 for a grid (community code + 3-digit serial)."
+            "统计用区划代码: 12 digits at every level (city 150300000000, district "
+            "150302000000, street 150302001000, community 150302001001); a grid adds a "
+            "3-digit serial to its community's code (15 digits)."
         ),
     )
     level = models.CharField(_("level"), max_length=12, choices=AreaLevel.choices)
@@ -77,13 +80,20 @@ class Area(MP_Node):
                 ),
                 name="area_level_matches_depth",
             ),
+            # The shape per level (docs/decisions/0025): 12 digits zero-padded
+            # down to the community, 15 for a grid; governance.codes checks the rest.
             models.CheckConstraint(
                 condition=(
-                    models.Q(level__in=["city", "district"], code__length=6)
-                    | models.Q(level__in=["street", "community"], code__length=12)
+                    models.Q(level="city", code__length=12, code__endswith="00000000")
+                    | models.Q(level="district", code__length=12, code__endswith="000000")
+                    | models.Q(level="street", code__length=12, code__endswith="000")
+                    | (
+                        models.Q(level="community", code__length=12)
+                        & ~models.Q(code__endswith="000")
+                    )
                     | models.Q(level="grid", code__length=15)
                 ),
-                name="area_code_length_by_level",
+                name="area_code_shape_by_level",
             ),
             models.CheckConstraint(
                 condition=models.Q(is_active=True, merged_into__isnull=True)
@@ -233,6 +243,15 @@ class Post(models.Model):
         related_name="posts",
     )
     title = models.CharField(_("job title"), max_length=60, blank=True)
+    #: Where the escalation ladder texts the holder at its urgent steps
+    #: (docs/decisions/0024). On the post, not the person: the ladder addresses
+    #: posts, and a duty mobile (值班手机) is handed over with the post.
+    phone = models.CharField(
+        _("mobile for urgent notices"),
+        max_length=11,
+        blank=True,
+        help_text=_("An 11-digit mainland mobile number; blank: no SMS for this post."),
+    )
     active = models.BooleanField(_("active"), default=True)
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
@@ -254,6 +273,12 @@ class Post(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(role__in=[r.value for r in Role]), name="post_role_valid"
+            ),
+            # A mobile, as stored (SMS cannot reach a landline).
+            models.CheckConstraint(
+                condition=models.Q(phone="") | models.Q(phone__regex=MOBILE_PATTERN),
+                name="post_phone_is_a_mobile",
+                violation_error_message=_("Enter an 11-digit mainland mobile number."),
             ),
             models.UniqueConstraint(
                 fields=["user", "role", "area"],

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from core import audit
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.models import Delivery
-from core.types import Actor, User
+from core.types import UNCHANGED, Actor, Unchanged, User
 from governance import actions as governance_actions
 from governance.models import Area, Department, Post, Role
 from governance.selectors import forget_scope
@@ -88,7 +88,7 @@ def client_update(
     actor: Actor,
     name: str | None = None,
     contact: str | None = None,
-    default_grid: Area | bool | None = False,
+    default_grid: Area | Unchanged | None = UNCHANGED,
     is_active: bool | None = None,
 ) -> ApiClient:
     before = audit.snapshot(client, _CLIENT_FIELDS)
@@ -98,8 +98,8 @@ def client_update(
         client.user.save(update_fields=["first_name"])
     if contact is not None:
         client.contact = contact.strip()[:200]
-    if default_grid is not False:
-        client.default_grid = default_grid if isinstance(default_grid, Area) else None
+    if default_grid is not UNCHANGED:
+        client.default_grid = default_grid
     if is_active is not None:
         client.is_active = is_active
     client.save()

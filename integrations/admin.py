@@ -1,6 +1,7 @@
 """Admin: clients (with their scope), keys (shown once), webhooks, the 12345
 mapping tables and Open311 attributes. Changes to clients, keys and
-subscriptions go through integrations.actions (audited)."""
+subscriptions go through integrations.actions (audited); an action's error
+undoes the whole page (core.admin.ActionAdminMixin)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import ApplicationError
+from core.admin import ActionAdminMixin
 from governance.models import Area, Department, Post, Role
 from integrations import actions
 from integrations.models import (
@@ -82,7 +82,7 @@ class ApiKeyInline(admin.TabularInline[ApiKey, ApiClient]):
 
 
 @admin.register(ApiClient)
-class ApiClientAdmin(admin.ModelAdmin[ApiClient]):
+class ApiClientAdmin(ActionAdminMixin, admin.ModelAdmin[ApiClient]):
     form = ApiClientForm
     list_display = ["name", "contact", "is_active", "created_at"]
     list_filter = ["is_active"]
@@ -91,35 +91,31 @@ class ApiClientAdmin(admin.ModelAdmin[ApiClient]):
 
     def save_model(self, request: HttpRequest, obj: ApiClient, form: Any, change: bool) -> None:
         data = form.cleaned_data
-        try:
-            with transaction.atomic():
-                if change:
-                    actions.client_update(
-                        client=obj,
-                        actor=request.user,
-                        name=data["name"],
-                        contact=data["contact"],
-                        default_grid=data["default_grid"],
-                        is_active=data["is_active"],
-                    )
-                    actions.client_set_scope(
-                        client=obj,
-                        areas=data["areas"],
-                        departments=data["departments"],
-                        actor=request.user,
-                    )
-                else:
-                    created = actions.client_create(
-                        name=data["name"],
-                        contact=data["contact"],
-                        default_grid=data["default_grid"],
-                        areas=data["areas"],
-                        departments=data["departments"],
-                        actor=request.user,
-                    )
-                    obj.pk, obj.user_id = created.pk, created.user_id
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
+        if change:
+            actions.client_update(
+                client=obj,
+                actor=request.user,
+                name=data["name"],
+                contact=data["contact"],
+                default_grid=data["default_grid"],
+                is_active=data["is_active"],
+            )
+            actions.client_set_scope(
+                client=obj,
+                areas=data["areas"],
+                departments=data["departments"],
+                actor=request.user,
+            )
+        else:
+            created = actions.client_create(
+                name=data["name"],
+                contact=data["contact"],
+                default_grid=data["default_grid"],
+                areas=data["areas"],
+                departments=data["departments"],
+                actor=request.user,
+            )
+            obj.pk, obj.user_id = created.pk, created.user_id
 
     def get_inlines(self, request: HttpRequest, obj: Any = None) -> Any:
         return [ApiKeyInline] if obj is not None else []  # keys are issued on their own page
@@ -129,7 +125,7 @@ class ApiClientAdmin(admin.ModelAdmin[ApiClient]):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
+class ApiKeyAdmin(ActionAdminMixin, admin.ModelAdmin[ApiKey]):
     list_display = [
         "prefix",
         "client",
@@ -207,7 +203,7 @@ class WebhookForm(forms.ModelForm[WebhookSubscription]):
 
 
 @admin.register(WebhookSubscription)
-class WebhookSubscriptionAdmin(admin.ModelAdmin[WebhookSubscription]):
+class WebhookSubscriptionAdmin(ActionAdminMixin, admin.ModelAdmin[WebhookSubscription]):
     form = WebhookForm
     list_display = ["client", "url", "is_active", "created_at"]
     list_filter = ["is_active", "client"]
@@ -217,25 +213,22 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin[WebhookSubscription]):
         self, request: HttpRequest, obj: WebhookSubscription, form: Any, change: bool
     ) -> None:
         data = form.cleaned_data
-        try:
-            if change:
-                actions.webhook_update(
-                    subscription=obj,
-                    actor=request.user,
-                    url=data["url"],
-                    events=data["events"],
-                    is_active=data["is_active"],
-                )
-            else:
-                created = actions.webhook_subscribe(
-                    client=data["client"],
-                    url=data["url"],
-                    events=data["events"],
-                    actor=request.user,
-                )
-                obj.pk = created.pk
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
+        if change:
+            actions.webhook_update(
+                subscription=obj,
+                actor=request.user,
+                url=data["url"],
+                events=data["events"],
+                is_active=data["is_active"],
+            )
+        else:
+            created = actions.webhook_subscribe(
+                client=data["client"],
+                url=data["url"],
+                events=data["events"],
+                actor=request.user,
+            )
+            obj.pk = created.pk
 
     def delete_model(self, request: HttpRequest, obj: WebhookSubscription) -> None:
         actions.webhook_unsubscribe(subscription=obj, actor=request.user)

@@ -7,8 +7,9 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Connected systems")
 
     def ready(self) -> None:
+        from core import hooks
         from integrations import schema  # noqa: F401  (registers the OpenAPI extension)
         from integrations.webhooks import fan_out
-        from services import hooks
+        from services.hooks import TICKET_EVENTS
 
-        hooks.on_ticket_events(fan_out)
+        hooks.connect(TICKET_EVENTS, fan_out)

@@ -18,6 +18,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
+from core.clientip import client_ip
 from core.errors import AccessDenied
 from integrations import keys
 from integrations.models import ApiKey
@@ -33,17 +34,34 @@ def raw_key(request: Any) -> str | None:
     return request.headers.get("X-Api-Key") or None
 
 
+def check_key(request: Request, raw: str) -> ApiKey | None:
+    """The usable key for ``raw``, or None; counts wrong keys per address.
+
+    An address past ``API_RATE_BAD_KEY`` wrong keys gets 429 for every key,
+    right ones included, until the window has passed: guessing (or a
+    misconfigured system hammering with a revoked key) is slowed down before
+    any lookup runs.
+    """
+    guard = BadKeyThrottle()
+    guard.refuse_if_exhausted(request)
+    key = keys.find_key(raw)
+    if key is None:
+        # Only the public prefix reaches the log, never the secret.
+        logger.warning("API key refused: %s from %s", keys.masked(raw), client_ip(request))
+        guard.record_failure(request)
+        return None
+    keys.touch(key)
+    return key
+
+
 class ApiKeyAuthentication(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[Any, ApiKey] | None:
         raw = raw_key(request)
         if raw is None:
             return None
-        key = keys.find_key(raw)
+        key = check_key(request, raw)
         if key is None:
-            # Only the public prefix reaches the log, never the secret.
-            logger.warning("API key refused: %s", keys.masked(raw))
             raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked API key."))
-        keys.touch(key)
         return (key.client.user, key)
 
     def authenticate_header(self, request: Request) -> str:
@@ -67,6 +85,11 @@ class _SettingRateThrottle(SimpleRateThrottle):
 
     def get_rate(self) -> str | None:
         return getattr(settings, self.setting) or None
+
+    def get_ident(self, request: Request) -> str:
+        # Not DRF's reading: without NUM_PROXIES it keys on the whole,
+        # client-written X-Forwarded-For (issue 18, finding 7).
+        return client_ip(request)
 
 
 class ApiKeyRateThrottle(_SettingRateThrottle):
@@ -103,3 +126,38 @@ class AnonRateThrottle(_SettingRateThrottle):
         if request.user is not None and request.user.is_authenticated:
             return None
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class BadKeyThrottle(_SettingRateThrottle):
+    """Wrong API keys per client address (``API_RATE_BAD_KEY``). Counts only
+    failures, so it is checked and recorded by hand in ``check_key`` rather
+    than listed among the view's throttles."""
+
+    scope = "bad_api_key"
+    setting = "API_RATE_BAD_KEY"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def _load(self, request: Request) -> tuple[int, int] | None:
+        """(limit, window in seconds) after loading this address's recent failures."""
+        limit, window = self.parse_rate(self.rate)
+        if limit is None or window is None:
+            return None
+        self.key = self.get_cache_key(request, None)
+        self.history = self.cache.get(self.key, [])
+        self.now = self.timer()
+        while self.history and self.history[-1] <= self.now - window:
+            self.history.pop()
+        return limit, window
+
+    def refuse_if_exhausted(self, request: Request) -> None:
+        loaded = self._load(request)
+        if loaded is not None and len(self.history) >= loaded[0]:
+            raise exceptions.Throttled(wait=self.wait())
+
+    def record_failure(self, request: Request) -> None:
+        loaded = self._load(request)
+        if loaded is not None:
+            self.history.insert(0, self.now)
+            self.cache.set(self.key, self.history, loaded[1])

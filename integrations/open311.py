@@ -17,11 +17,13 @@ portal's other cases are not public (docs/decisions/0013).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
@@ -30,17 +32,20 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions as drf
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from core.errors import ApplicationError, NotFound
+from core.dates import date_in_range, out_of_range_message
+from core.errors import ApplicationError, NotFound, from_suspicious
 from core.logging import mask_text
+from core.parsers import FormParser
 from core.workcalendar import TZ
 from governance.models import Area
-from integrations import actions, keys
+from integrations import actions
+from integrations.auth import check_key
 from integrations.models import ApiKey, ServiceAttribute
 from services.models import OPEN_STATES, Category, Clock, Dispatch, Ticket
 
@@ -127,10 +132,10 @@ class Open311KeyAuthentication(BaseAuthentication):
             raw = str(request.data.get("api_key") or "")
         if not raw:
             return None
-        key = keys.find_key(raw)
+        # Wrong keys are counted per address like on the API (429 past the limit).
+        key = check_key(request, raw)
         if key is None:
             raise drf.AuthenticationFailed(_("Invalid api_key received."))
-        keys.touch(key)
         return (key.client.user, key)
 
 
@@ -164,6 +169,11 @@ class Open311View(APIView):
             return error_response(Open311Error(403, str(exc.detail)), fmt)
         if isinstance(exc, drf.APIException):
             return error_response(Open311Error(exc.status_code, str(exc.detail)), fmt)
+        if isinstance(exc, SuspiciousOperation):
+            # A body too large or with too many fields: the spec's 400, not
+            # Django's HTML page (issue 18, finding 8); logged as Django does.
+            logging.getLogger(f"django.security.{exc.__class__.__name__}").error(str(exc))
+            exc = from_suspicious(exc)
         if isinstance(exc, ApplicationError):
             return error_response(Open311Error(exc.status, *_describe(exc)), fmt)
         raise exc
@@ -351,6 +361,9 @@ def _when(value: str, name: str) -> dt.datetime:
         raise Open311Error(400, _("%(name)s is not an ISO 8601 date and time.") % {"name": name})
     if timezone.is_naive(parsed):
         parsed = parsed.replace(tzinfo=TZ)
+    if not date_in_range(parsed):
+        # 0001-01-01 overflowed when moved to UTC, 9999-12-31 when widened.
+        raise Open311Error(400, f"{name}: {out_of_range_message()}")
     return parsed
 
 

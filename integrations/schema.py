@@ -31,9 +31,22 @@ _DESCRIPTIONS = {
     "403": "permission_denied, not_your_step, read_only_key, …",
     "404": "not_found and *_not_found: absent or outside the caller's scope",
     "409": "conflict, invalid_transition, already_claimed, …",
+    "422": "idempotency_key_reused: the Idempotency-Key was first sent with another request",
     "429": "throttled: too many requests (Retry-After header, extra.retry_after_seconds)",
 }
 _UNSAFE = {"post", "put", "patch", "delete"}
+#: core.idempotency: a retry with the same key gets the first answer back.
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Any unique string (a UUID) per intended action; a retry with the same key and "
+        "body gets the first answer (header Idempotent-Replayed: true) instead of acting "
+        "again. Kept 24 hours."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+}
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
@@ -62,7 +75,10 @@ def add_error_responses(result: dict[str, Any], generator: Any, **kwargs: Any) -
             responses = operation["responses"]
             statuses = ["400", "401", "403", "404", "429"]
             if method in _UNSAFE:
-                statuses.append("409")
+                statuses += ["409", "422"]
+                parameters = operation.setdefault("parameters", [])
+                if IDEMPOTENCY_KEY_PARAMETER not in parameters:
+                    parameters.append(IDEMPOTENCY_KEY_PARAMETER)
             for status in statuses:
                 response = responses.setdefault(status, {"description": _DESCRIPTIONS[status]})
                 if not response.get("content"):

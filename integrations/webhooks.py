@@ -1,9 +1,10 @@
 """Ticket timeline → webhook deliveries, scoped like every other read.
 
-``fan_out`` is registered on services.hooks: it runs inside the action's (or
-the sweep batch's) transaction and writes one outbox ``Delivery`` per
-subscription that wants the event *and* whose client could read the ticket,
-plus the ``WebhookDelivery`` row that puts it in the client's delivery log.
+``fan_out`` is connected to ``services.hooks.TICKET_EVENTS`` (core.hooks): it
+runs inside the action's (or the sweep batch's) transaction and writes one
+outbox ``Delivery`` per subscription that wants the event *and* whose client
+could read the ticket, plus the ``WebhookDelivery`` row that puts it in the
+client's delivery log.
 Sending, signing (HMAC-SHA256), the idempotency key and retries with backoff
 are core's (core.notify, core.channels).
 
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from core.models import Delivery
 from core.notify import queue
+from core.types import Actor
 from integrations.models import ApiClient, WebhookDelivery, WebhookEvent, WebhookSubscription
 from services.models import OPEN_STATES, Category, TicketEvent
 
@@ -75,7 +77,8 @@ def body(event: TicketEvent, etype: str, category_code: str | None = None) -> di
     }
 
 
-def fan_out(events: Sequence[TicketEvent]) -> None:
+def fan_out(events: Sequence[TicketEvent], *, actor: Actor = None) -> None:
+    """Queue the deliveries for ``events``; ``actor`` is unused (each row names its own)."""
     from services.selectors import ticket_list
 
     typed = [(e, t) for e in events if (t := event_type(e))]

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from core import audit
+from core import audit, identity
 from core.errors import Conflict, ValidationFailed
 from core.logging import mask_id_number, mask_phone
-from core.types import Actor
-from governance import hooks
+from core.types import UNCHANGED, Actor, Unchanged
 from governance.access import ensure_can_manage_area
 from governance.models import Area, AreaLevel
 from partyorg.models import (
@@ -38,9 +37,6 @@ from partyorg.models import (
 from partyorg.selectors import current_member_q
 
 logger = logging.getLogger(__name__)
-
-#: Marks "leave as it is" where ``None`` means "clear".
-UNCHANGED: Any = object()
 
 _ORG_FIELDS = ["kind", "name", "area", "secretary", "established_on", "is_active"]
 _MEMBER_FIELDS = [
@@ -64,14 +60,8 @@ _JOINT_MEMBER_FIELDS = [
     "term_start",
     "term_end",
 ]
-_PHONE_RE = re.compile(r"^\+?[\d\- ]{7,20}$")
-#: GB 11643-1999 check digit weights and values.
-_ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-_ID_CHECK = "10X98765432"
-
-
-def id_check_digit(first17: str) -> str:
-    return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+#: Kept for older callers (test helpers); the rule lives in core.identity.
+id_check_digit = identity.id_check_char
 
 
 def _masked(data: dict[str, Any]) -> dict[str, Any]:
@@ -98,24 +88,23 @@ def _clean_text(value: str | None, field: str, max_length: int, *, required: boo
 
 
 def _clean_phone(value: str | None, field: str = "phone") -> str:
-    value = (value or "").strip()
-    if value and not _PHONE_RE.match(value):
-        raise _fail(field, _("Enter a valid phone number."))
-    return value
+    """Optional; when given, the one rule for phone numbers (core.identity)."""
+    if not (value or "").strip():
+        return ""
+    try:
+        return identity.validate_phone(value)
+    except DjangoValidationError as exc:
+        raise _fail(field, exc.messages[0]) from None
 
 
 def _clean_id_number(value: str | None) -> str:
-    value = (value or "").strip().upper()
-    if not value:
-        return value
-    if (
-        len(value) != 18
-        or not value[:17].isdigit()
-        or value[17] not in "0123456789X"
-        or id_check_digit(value[:17]) != value[17]
-    ):
-        raise _fail("id_number", _("Enter a valid 18-character resident ID number."))
-    return value
+    """Optional; when given, the one rule for ID numbers (core.identity)."""
+    if not (value or "").strip():
+        return ""
+    try:
+        return identity.validate_id_number(value)
+    except DjangoValidationError as exc:
+        raise _fail("id_number", exc.messages[0]) from None
 
 
 # --- Organisations ----------------------------------------------------------
@@ -212,8 +201,8 @@ def party_org_update(
     org: PartyOrg,
     actor: Actor,
     name: str | None = None,
-    established_on: dt.date | None = UNCHANGED,
-    secretary: PartyMember | None = UNCHANGED,
+    established_on: dt.date | Unchanged | None = UNCHANGED,
+    secretary: PartyMember | Unchanged | None = UNCHANGED,
     is_active: bool | None = None,
 ) -> PartyOrg:
     """Rename, (re)date, appoint or clear the secretary, (de)activate.
@@ -370,10 +359,10 @@ def party_member_update(
     gender: str | None = None,
     phone: str | None = None,
     id_number: str | None = None,
-    joined_on: dt.date | None = UNCHANGED,
+    joined_on: dt.date | Unchanged | None = UNCHANGED,
     in_service: bool | None = None,
     employer: str | None = None,
-    residence_community: Area | None = UNCHANGED,
+    residence_community: Area | Unchanged | None = UNCHANGED,
     is_active: bool | None = None,
 ) -> PartyMember:
     """Change a member's own data; the organisation changes only by transfer."""
@@ -545,7 +534,7 @@ def joint_member_update(
     position: str | None = None,
     phone: str | None = None,
     term_start: dt.date | None = None,
-    term_end: dt.date | None = UNCHANGED,
+    term_end: dt.date | Unchanged | None = UNCHANGED,
 ) -> JointCommitteeMember:
     """Change a part-time member's post, phone or term (``term_end`` ends the term)."""
     member = (
@@ -637,18 +626,18 @@ def joint_rotation_set(
 # --- Receivers of governance hooks -----------------------------------------
 
 
-def move_on_area_merged(source: Area, target: Area) -> None:
+def move_on_area_merged(*, actor: Actor, source: Area, target: Area) -> None:
     """Organisations on a merged area (and members living in it) follow it to the target.
 
-    Runs inside ``governance.actions.area_merge``'s transaction; the merge's
-    actor is not passed to hooks, so the rows are recorded as the system's.
+    Runs inside ``governance.actions.area_merge``'s transaction (connected to
+    ``governance.hooks.AREA_MERGED``); the rows are audited as the merge's actor.
     """
     for org in PartyOrg.objects.filter(area=source).order_by("path"):
         PartyOrg.objects.filter(pk=org.pk).update(area=target)
         audit.record(
             org,
             verb="moved_by_merge",
-            actor=None,
+            actor=actor,
             before={"area": source.pk},
             after={"area": target.pk},
         )
@@ -659,11 +648,7 @@ def move_on_area_merged(source: Area, target: Area) -> None:
         audit.record(
             PartyMember(pk=member_id),
             verb="moved_by_merge",
-            actor=None,
+            actor=actor,
             before={"residence_community": source.pk},
             after={"residence_community": target.pk},
         )
-
-
-def register_hooks() -> None:
-    hooks.on_area_merged(move_on_area_merged)

@@ -8,12 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.db import transaction
-from django.http import HttpRequest, HttpResponseRedirect
+from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy
 
-from core.errors import ApplicationError
+from core.admin import ActionAdminMixin
 from core.logging import mask_id_number, mask_phone
 from governance.models import Area, AreaLevel
 from partyorg import actions
@@ -29,25 +28,8 @@ from partyorg.models import (
 from partyorg.selectors import party_member_list, party_org_list
 
 
-def _fail(request: HttpRequest, exc: ApplicationError) -> None:
-    fields = exc.extra.get("fields") or {}
-    details = "; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items())
-    messages.error(request, f"{exc.message} {details}".strip())
-
-
-class _ActionAdmin(admin.ModelAdmin[Any]):
-    """Shows action errors as messages; no deletes."""
-
-    def _changeform_view(
-        self, request: HttpRequest, object_id: Any, form_url: Any, extra_context: Any
-    ) -> Any:
-        try:
-            return super()._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
-        except ApplicationError as exc:
-            # Roll back the whole admin change, not just the failed action.
-            transaction.set_rollback(True)
-            _fail(request, exc)
-            return HttpResponseRedirect(request.get_full_path())
+class _ActionAdmin(ActionAdminMixin, admin.ModelAdmin[Any]):
+    """Saves through actions (an error undoes the whole page); no deletes."""
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # organisations and members are deactivated or transferred, never deleted

@@ -20,6 +20,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.dates import date_in_range
 from core.errors import NotFound, ValidationFailed
 from core.filters import IdFilter
 from core.pagination import DefaultCursorPagination
@@ -75,7 +76,7 @@ def _parse_date(value: str | None, field: str = "on") -> dt.date:
         day = dt.date.fromisoformat(value)
     except ValueError:
         day = None
-    if day is None or not 1900 <= day.year <= 2999:
+    if day is None or not date_in_range(day):
         raise ValidationFailed(extra={"fields": {field: [_("Enter a date as YYYY-MM-DD.")]}})
     return day
 

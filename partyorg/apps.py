@@ -7,8 +7,10 @@ class PartyorgConfig(AppConfig):
     verbose_name = _("Party organisations")
 
     def ready(self) -> None:
-        from partyorg.actions import register_hooks
+        from core import hooks
+        from governance.hooks import AREA_MERGED
+        from partyorg.actions import move_on_area_merged
 
         # Organisations hang on areas by foreign key, not by stored path, so
         # only merges need a receiver (docs/decisions/0010-party-organisations.md).
-        register_hooks()
+        hooks.connect(AREA_MERGED, move_on_area_merged)

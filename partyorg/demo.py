@@ -19,7 +19,7 @@ from typing import Any
 
 from django.db import transaction
 
-from partyorg.actions import id_check_digit
+from core.identity import id_check_char
 from partyorg.models import (
     JointCommitteeMember,
     JointMeetingRotation,
@@ -102,7 +102,7 @@ class _People:
     def id_number(self, region: str, born: dt.date) -> str:
         while True:
             stem = f"{region}{born:%Y%m%d}{self.rng.randrange(1000):03d}"
-            value = stem + id_check_digit(stem)
+            value = stem + id_check_char(stem)
             if value not in self.ids:
                 self.ids.add(value)
                 return value

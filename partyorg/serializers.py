@@ -12,6 +12,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core import dates
 from core.logging import mask_id_number, mask_phone
 from governance.serializers import AreaBriefSerializer
 from partyorg.models import (
@@ -75,12 +76,12 @@ class PartyOrgCreateSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=100)
     area = serializers.IntegerField()
     parent = serializers.IntegerField(required=False, allow_null=True)  # type: ignore[assignment]  # Field.parent
-    established_on = serializers.DateField(required=False, allow_null=True)
+    established_on = dates.DateField(required=False, allow_null=True)
 
 
 class PartyOrgUpdateSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=100, required=False)
-    established_on = serializers.DateField(required=False, allow_null=True)
+    established_on = dates.DateField(required=False, allow_null=True)
     secretary = serializers.IntegerField(required=False, allow_null=True)
     is_active = serializers.BooleanField(required=False)
 
@@ -121,7 +122,7 @@ class PartyMemberCreateSerializer(serializers.Serializer[Any]):
     gender = serializers.ChoiceField(choices=Gender.choices, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
     id_number = serializers.CharField(max_length=18, required=False, allow_blank=True)
-    joined_on = serializers.DateField(required=False, allow_null=True)
+    joined_on = dates.DateField(required=False, allow_null=True)
     in_service = serializers.BooleanField(required=False, default=False)
     employer = serializers.CharField(max_length=100, required=False, allow_blank=True)
     residence_community = serializers.IntegerField(required=False, allow_null=True)
@@ -132,7 +133,7 @@ class PartyMemberUpdateSerializer(serializers.Serializer[Any]):
     gender = serializers.ChoiceField(choices=Gender.choices, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
     id_number = serializers.CharField(max_length=18, required=False, allow_blank=True)
-    joined_on = serializers.DateField(required=False, allow_null=True)
+    joined_on = dates.DateField(required=False, allow_null=True)
     in_service = serializers.BooleanField(required=False)
     employer = serializers.CharField(max_length=100, required=False, allow_blank=True)
     residence_community = serializers.IntegerField(required=False, allow_null=True)
@@ -195,8 +196,8 @@ class JointMemberCreateSerializer(serializers.Serializer[Any]):
     person_name = serializers.CharField(max_length=50)
     position = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
-    term_start = serializers.DateField()
-    term_end = serializers.DateField(required=False, allow_null=True, default=None)
+    term_start = dates.DateField()
+    term_end = dates.DateField(required=False, allow_null=True, default=None)
 
 
 class JointMemberUpdateSerializer(serializers.Serializer[Any]):
@@ -204,14 +205,14 @@ class JointMemberUpdateSerializer(serializers.Serializer[Any]):
 
     position = serializers.CharField(max_length=60, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    term_start = serializers.DateField(required=False)
-    term_end = serializers.DateField(required=False, allow_null=True)
+    term_start = dates.DateField(required=False)
+    term_end = dates.DateField(required=False, allow_null=True)
 
 
 class JointRotationSerializer(serializers.Serializer[Any]):
     units = serializers.ListField(child=serializers.CharField(max_length=100), min_length=1)
     period = serializers.ChoiceField(choices=RotationPeriod.choices)
-    starts_on = serializers.DateField()
+    starts_on = dates.DateField()
 
 
 class CoverageGridSerializer(serializers.Serializer[Any]):

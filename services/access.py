@@ -7,12 +7,14 @@ from django.utils.translation import gettext as _
 
 from core.errors import NotFound
 from core.types import AnyUser
-from governance.models import Post, Role
-from services.models import ACTIVE_DISPATCH_STATES, Dispatch, Ticket
+from governance.models import Area, Post, Role
+from services import workflow
+from services.models import ACTIVE_DISPATCH_STATES, CityPolicy, Dispatch, Ticket
 from services.selectors import ticket_list
 from services.workflow import Capacity
 
 _POSTS_ATTR = "_gridgov_posts"
+_WHISTLE_ATTR = "_gridgov_whistle_levels"
 _AREA_CAPACITY = {
     Role.GRID_WORKER: Capacity.GRID,
     Role.COMMUNITY_STAFF: Capacity.COMMUNITY,
@@ -39,8 +41,22 @@ def _posts(user: AnyUser) -> list[tuple[str, str | None, int | None]]:
 
 
 def forget_posts(user: AnyUser) -> None:
-    if hasattr(user, _POSTS_ATTR):
-        delattr(user, _POSTS_ATTR)
+    for attr in (_POSTS_ATTR, _WHISTLE_ATTR):
+        if hasattr(user, attr):
+            delattr(user, attr)
+
+
+def whistle_levels(user: AnyUser, city_path: str) -> frozenset[str]:
+    """The local capacities the city lets whistle (its CityPolicy, or the
+    default: community and street). Read once per user and city."""
+    cache: dict[str, frozenset[str]] = getattr(user, _WHISTLE_ATTR, None) or {}
+    if city_path not in cache:
+        policy = CityPolicy.objects.filter(city__path=city_path).first()
+        cache[city_path] = (
+            policy.whistle_levels if policy is not None else CityPolicy.DEFAULT_WHISTLE_LEVELS
+        )
+        setattr(user, _WHISTLE_ATTR, cache)
+    return cache[city_path]
 
 
 def capacities(user: AnyUser, ticket: Ticket, *, dispatch: Dispatch | None = None) -> set[Capacity]:
@@ -51,6 +67,9 @@ def capacities(user: AnyUser, ticket: Ticket, *, dispatch: Dispatch | None = Non
             out.add(_AREA_CAPACITY[Role(role)])
         if department_id and dispatch is not None and dispatch.department_id == department_id:
             out.add(Capacity.DEPARTMENT)
+    local = out & workflow.LOCAL
+    if local and {c.value for c in local} & whistle_levels(user, ticket.path[: Area.steplen]):
+        out.add(Capacity.WHISTLER)
     return out
 
 
@@ -58,15 +77,9 @@ def department_ids(user: AnyUser) -> set[int]:
     return {d for _r, _p, d in _posts(user) if d}
 
 
-def access_ticket(user: AnyUser, ticket_id: int | str, *, for_update: bool = False) -> Ticket:
-    """The ticket if the user may read it; the same 404 for absent and not yours.
-
-    ``for_update`` locks the row (inside the action's transaction) so two
-    transitions of one ticket run one after the other.
-    """
+def access_ticket(user: AnyUser, ticket_id: int | str) -> Ticket:
+    """The ticket if the user may read it; the same 404 for absent and not yours."""
     qs = ticket_list(user=user).select_related("category", "grid")
-    if for_update:
-        qs = qs.select_for_update(of=("self",))
     try:
         return qs.get(pk=int(ticket_id))
     except (Ticket.DoesNotExist, ValueError, TypeError):
@@ -102,22 +115,17 @@ def my_live_dispatch(user: AnyUser, ticket: Ticket) -> Dispatch | None:
     )
 
 
-def allowed_verbs(user: AnyUser, ticket: Ticket) -> tuple[list[str], Dispatch | None]:
-    """Workflow verbs the user could take on the ticket now, and their
-    department's live dispatch on it. Department steps also need that
-    dispatch to be in a state the step starts from."""
-    from services import workflow
-
+def user_verbs(user: AnyUser, ticket: Ticket) -> tuple[list[str], Dispatch | None]:
+    """The workflow verbs ``user`` could take on ``ticket`` now (decided by
+    ``workflow.allowed_verbs``), and their department's live dispatch on it."""
     caps = capacities(user, ticket)
     mine = my_live_dispatch(user, ticket)
     if mine is not None:
         caps |= capacities(user, ticket, dispatch=mine)
-    verbs = []
-    for verb in workflow.allowed_verbs(ticket_state=ticket.state, capacities=caps):
-        transition = workflow.TRANSITIONS[verb]
-        if transition.who == workflow.DEPARTMENT and (
-            mine is None or mine.state not in transition.dispatch_from
-        ):
-            continue
-        verbs.append(verb)
+    verbs = workflow.allowed_verbs(
+        ticket_state=ticket.state,
+        capacities=caps,
+        own_dispatch_state=mine.state if mine is not None else None,
+        own_dispatch_role=mine.role if mine is not None else None,
+    )
     return verbs, mine

@@ -1,9 +1,11 @@
 """Every change to a ticket. ``grep -n "def ticket_"`` lists what can happen.
 
-Each action: keyword-only, one transaction, checks the transition table
-(services.workflow) and the actor's capacity first, locks the ticket row,
-writes its TicketEvent in the same transaction. Nothing is half-written: any
-error rolls the whole step back.
+Each action: keyword-only, one transaction, locks the ticket row (then its
+dispatch), asks the transition table (services.workflow) whether the actor
+may take the step and writes the states the table answers (no target state
+is chosen here), starts and stops deadlines through services.clocks (the only
+writer of a deadline), and writes its TicketEvent in the same transaction.
+Nothing is half-written: any error rolls the whole step back.
 """
 
 from __future__ import annotations
@@ -21,8 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from core import workcalendar as core_workcalendar
-from core.errors import AccessDenied, Conflict, InvalidTransition, NotFound, ValidationFailed
+from core.errors import AccessDenied, Conflict, NotFound, ValidationFailed
 from core.i18n import recipe
 from core.logging import mask_phone
 from core.types import User
@@ -51,7 +52,6 @@ from services.models import (
     SupervisionKind,
     Ticket,
     TicketEvent,
-    TicketState,
     Urgency,
     WhistleType,
 )
@@ -103,6 +103,30 @@ def _event(
     return event
 
 
+def _record(
+    ticket: Ticket,
+    move: workflow.Move,
+    actor: User,
+    *,
+    dispatch: Dispatch | None = None,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    photos: Sequence[CleanPhoto] = (),
+) -> TicketEvent:
+    """The timeline entry of a step: its verb and the states of its move."""
+    return _event(
+        ticket,
+        verb=move.verb,
+        actor=actor,
+        from_state=move.ticket_from,
+        to_state=move.ticket_to,
+        note=note,
+        data=data,
+        dispatch=dispatch,
+        photos=photos,
+    )
+
+
 def _lock(ticket: Ticket) -> Ticket:
     # of=("self",): lock the ticket row only, not its category and grid rows
     # (which every other ticket of that category or grid shares).
@@ -143,13 +167,32 @@ def _as_user(actor: Any) -> User:
 
 def _check(
     verb: str, ticket: Ticket, actor: User, dispatch: Dispatch | None = None
-) -> workflow.Transition:
+) -> workflow.Move:
+    """Ask the transition table; ``dispatch`` is the verb's subject dispatch."""
     return workflow.check(
         verb,
         ticket_state=ticket.state,
         capacities=capacities(actor, ticket, dispatch=dispatch),
         dispatch_state=dispatch.state if dispatch is not None else None,
+        dispatch_role=dispatch.role if dispatch is not None else None,
     )
+
+
+def _move_ticket(ticket: Ticket, move: workflow.Move, **extra: Any) -> None:
+    """Write the move's ticket state (and ``extra`` fields) if anything changes."""
+    if move.changes_ticket or extra:
+        _set_state(ticket, move.ticket_to, **extra)
+
+
+def _set_dispatch(dispatch: Dispatch, state: str | None, **extra: Any) -> None:
+    """Write a dispatch's next state (None: unchanged) and ``extra`` fields."""
+    if state is not None:
+        extra["state"] = state
+    if not extra:
+        return
+    Dispatch.objects.filter(pk=dispatch.pk).update(version=F("version") + 1, **extra)
+    for key, value in extra.items():
+        setattr(dispatch, key, value)
 
 
 def next_ticket_number(district_code: str, day: dt.date) -> str:
@@ -238,8 +281,10 @@ def ticket_report(
         raise ValidationFailed(
             extra={"fields": {"category": [_("This category is not used in this city.")]}}
         )
+    report = workflow.TRANSITIONS["report"]
+    assert report.ticket_to is not None  # a report always makes a ticket state
     if not user_scope(actor).covers_path(grid.path) or not (
-        capacities(actor, Ticket(path=grid.path)) & workflow.REPORTERS
+        capacities(actor, Ticket(path=grid.path)) & report.who
     ):
         raise AccessDenied(_("You can only report cases where you work."), code="grid_out_of_scope")
     cleaned = clean_photos(list(photos))
@@ -259,6 +304,7 @@ def ticket_report(
                 lng=lng,
                 grid=grid,
                 path=grid.path,
+                state=report.ticket_to,
                 urgency=urgency,
                 reporter_name=(reporter_name or "").strip()[:60],
                 reporter_phone=(reporter_phone or "").strip()[:20],
@@ -274,7 +320,7 @@ def ticket_report(
         ticket,
         verb="report",
         actor=actor,
-        to_state=TicketState.REPORTED,
+        to_state=ticket.state,
         data={"source": source, "urgency": urgency, "category": category.code},
         photos=cleaned,
     )
@@ -295,13 +341,22 @@ def ticket_report(
 def ticket_self_handle(*, ticket: Ticket, actor: User, note: str = "") -> Ticket:
     actor = _as_user(actor)
     ticket = _lock(ticket)
-    t = _check("self_handle", ticket, actor)
-    before = ticket.state
-    _set_state(ticket, t.ticket_to or ticket.state)
-    _event(
-        ticket, verb="self_handle", actor=actor, from_state=before, to_state=ticket.state, note=note
+    move = _check("self_handle", ticket, actor)
+    _move_ticket(ticket, move)
+    _record(
+        ticket,
+        move,
+        actor,
+        note=note,
     )
     return ticket
+
+
+def _start_callback_clock(ticket: Ticket, start: dt.datetime | None = None) -> Clock:
+    amount, unit = deadlines.CALLBACK_LIMIT
+    return clocks.clock_start(
+        ticket=ticket, kind=ClockKind.CALLBACK, amount=amount, unit=unit, start=start
+    )
 
 
 @transaction.atomic
@@ -312,21 +367,13 @@ def ticket_self_close(
     result = _require_text(result, "result")
     cleaned = clean_photos(list(photos))
     ticket = _lock(ticket)
-    t = _check("self_close", ticket, actor)
-    before = ticket.state
-    _set_state(ticket, t.ticket_to or ticket.state, result=result, closed_at=timezone.now())
-    clocks.clock_start(
-        ticket=ticket,
-        kind=ClockKind.CALLBACK,
-        amount=deadlines.CALLBACK_LIMIT[0],
-        unit=deadlines.CALLBACK_LIMIT[1],
-    )
-    _event(
+    move = _check("self_close", ticket, actor)
+    _move_ticket(ticket, move, result=result, closed_at=timezone.now())
+    _start_callback_clock(ticket)
+    _record(
         ticket,
-        verb="self_close",
-        actor=actor,
-        from_state=before,
-        to_state=ticket.state,
+        move,
+        actor,
         note=result,
         photos=cleaned,
     )
@@ -346,6 +393,31 @@ def _check_department(department: Department, ticket: Ticket) -> None:
             _("%(name)s does not cover this grid.") % {"name": department.name},
             code="department_out_of_area",
         )
+
+
+def _start_claim_clock(ticket: Ticket, dispatch: Dispatch, start: dt.datetime) -> Clock:
+    amount, unit, kind = deadlines.claim_policy(
+        ticket.urgency, dispatch.whistle_type, ticket.category
+    )
+    return clocks.clock_start(
+        ticket=ticket, dispatch=dispatch, kind=kind, amount=amount, unit=unit, start=start
+    )
+
+
+def _start_handle_clock(ticket: Ticket, dispatch: Dispatch, start: dt.datetime | None) -> Clock:
+    amount, unit = deadlines.handle_policy(ticket.urgency, ticket.category)
+    return clocks.clock_start(
+        ticket=ticket,
+        dispatch=dispatch,
+        kind=ClockKind.HANDLE,
+        amount=amount,
+        unit=unit,
+        start=start,
+    )
+
+
+#: The clocks a department owes on a dispatch until it replies.
+_DISPATCH_CLOCKS: list[str] = [ClockKind.CLAIM, ClockKind.WHISTLE_REPORT, ClockKind.HANDLE]
 
 
 @transaction.atomic
@@ -372,7 +444,7 @@ def ticket_whistle(
             extra={"fields": {"departments": [_("Each department can be called once.")]}},
         )
     ticket = _lock(ticket)
-    t = _check("whistle", ticket, actor)
+    move = _check("whistle", ticket, actor)
     from governance.selectors import department_list
 
     visible = set(
@@ -394,136 +466,47 @@ def ticket_whistle(
             _("A department called is already working on this case."), code="already_dispatched"
         )
     now = timezone.now()
-    claim_amount, claim_unit, claim_kind = deadlines.claim_policy(
-        ticket.urgency, whistle_type, ticket.category
-    )
-    claim = core_workcalendar.add(now, claim_amount, claim_unit)
-    dispatches = []
-    for department, role in (
-        [(lead, DispatchRole.LEAD)]
-        + [(d, DispatchRole.ASSIST) for d in assists]
-        + [(d, DispatchRole.INFORM) for d in informs]
-    ):
-        informed = role == DispatchRole.INFORM
-        dispatches.append(
-            Dispatch.objects.create(
-                ticket=ticket,
-                department=department,
-                role=role,
-                whistle_type=whistle_type,
-                state=DispatchState.INFORMED if informed else DispatchState.AWAITING_CLAIM,
-                dispatched_by=actor,
-                dispatched_at=now,
-                claim_due_at=None if informed else claim.due_at,
-            )
+    dispatches = [
+        Dispatch.objects.create(
+            ticket=ticket,
+            department=department,
+            role=role,
+            whistle_type=whistle_type,
+            state=workflow.NEW_DISPATCH_STATE[role],
+            dispatched_by=actor,
+            dispatched_at=now,
         )
-    for dispatch in dispatches:
-        if dispatch.role != DispatchRole.INFORM:
-            clocks.clock_start(
-                ticket=ticket,
-                dispatch=dispatch,
-                kind=claim_kind,
-                amount=claim_amount,
-                unit=claim_unit,
-                start=now,
-            )
-    before = ticket.state
-    _set_state(ticket, t.ticket_to or ticket.state, whistle_type=whistle_type)
-    _event(
+        for department, role in (
+            [(lead, DispatchRole.LEAD)]
+            + [(d, DispatchRole.ASSIST) for d in assists]
+            + [(d, DispatchRole.INFORM) for d in informs]
+        )
+    ]
+    claim_due = [
+        _start_claim_clock(ticket, dispatch, now).due_at
+        for dispatch in dispatches
+        if dispatch.role != DispatchRole.INFORM  # informed departments owe no claim
+    ]
+    _move_ticket(ticket, move, whistle_type=whistle_type)
+    _record(
         ticket,
-        verb="whistle",
-        actor=actor,
-        from_state=before,
-        to_state=ticket.state,
+        move,
+        actor,
         note=note,
         data={
             "whistle_type": whistle_type,
             "dispatches": [
                 {"id": d.pk, "department": d.department.name, "role": d.role} for d in dispatches
             ],
-            "claim_due_at": claim.due_at.isoformat(),
+            "claim_due_at": claim_due[0].isoformat(),
         },
     )
     notifications.tell_departments(ticket, [d.department for d in dispatches], actor=actor)
     return dispatches
 
 
-@transaction.atomic
-def ticket_claim(*, dispatch: Dispatch, actor: User) -> Dispatch:
-    """Claim (签收/报到). One conditional UPDATE decides the race: 1 row = won;
-    0 rows = someone else was first (409 ``already_claimed``)."""
-    actor = _as_user(actor)
-    # Lock order as in every action: the ticket, then its dispatches.
-    ticket = _lock(dispatch.ticket)
-    transition = workflow.TRANSITIONS["claim"]
-    if not capacities(actor, ticket, dispatch=dispatch) & transition.who:
-        raise AccessDenied(
-            _("Only the department's officers can claim this."), code="not_your_step"
-        )
-    if dispatch.role == DispatchRole.INFORM:
-        raise InvalidTransition(
-            _("An informed department does not claim."), extra={"verb": "claim"}
-        )
-    if ticket.state not in transition.ticket_from:
-        raise InvalidTransition(
-            _("A case that is “%(state)s” cannot take this step.")
-            % {"state": ticket.get_state_display()},
-            extra={"verb": "claim", "state": ticket.state},
-        )
-    now = timezone.now()
-    # The race is decided here, by the row count of one conditional UPDATE.
-    won = Dispatch.objects.filter(
-        pk=dispatch.pk, state=DispatchState.AWAITING_CLAIM, claimed_by__isnull=True
-    ).update(
-        state=DispatchState.CLAIMED, claimed_by=actor, claimed_at=now, version=F("version") + 1
-    )
-    if won == 0:
-        current = Dispatch.objects.select_related("claimed_by").get(pk=dispatch.pk)
-        if current.claimed_by_id is not None and current.state == DispatchState.CLAIMED:
-            who = current.claimed_by.get_full_name() or current.claimed_by.get_username()  # type: ignore[union-attr]
-            raise Conflict(
-                _("Already claimed by %(who)s.") % {"who": who},
-                code="already_claimed",
-                extra={
-                    "claimed_by": who,
-                    "claimed_at": current.claimed_at.isoformat() if current.claimed_at else None,
-                },
-            )
-        raise InvalidTransition(
-            _("This dispatch is “%(state)s”: the step is not possible now.")
-            % {"state": current.get_state_display()},
-            extra={"verb": "claim", "dispatch_state": current.state},
-        )
-    clocks.clock_stop(
-        ticket=ticket, dispatch=dispatch, kinds=[ClockKind.CLAIM, ClockKind.WHISTLE_REPORT]
-    )
-    amount, unit = deadlines.handle_policy(ticket.urgency, ticket.category)
-    handle = clocks.clock_start(
-        ticket=ticket, dispatch=dispatch, kind=ClockKind.HANDLE, amount=amount, unit=unit, start=now
-    )
-    Dispatch.objects.filter(pk=dispatch.pk).update(handle_due_at=handle.due_at)
-    before = ticket.state
-    if dispatch.role == DispatchRole.LEAD and ticket.state == TicketState.DISPATCHED:
-        _set_state(ticket, TicketState.IN_PROGRESS)
-    dispatch.refresh_from_db()
-    _event(
-        ticket,
-        verb="claim",
-        actor=actor,
-        dispatch=dispatch,
-        from_state=before,
-        to_state=ticket.state,
-        data={
-            "department": dispatch.department.name,
-            "role": dispatch.role,
-            "handle_due_at": handle.due_at.isoformat(),
-            "provisional": handle.provisional,
-        },
-    )
-    return dispatch
-
-
 def _lock_dispatch(dispatch: Dispatch) -> tuple[Ticket, Dispatch]:
+    # Lock order as in every action: the ticket, then its dispatches.
     ticket = _lock(dispatch.ticket)
     locked = (
         Dispatch.objects.select_for_update(of=("self",))
@@ -531,6 +514,49 @@ def _lock_dispatch(dispatch: Dispatch) -> tuple[Ticket, Dispatch]:
         .get(pk=dispatch.pk)
     )
     return ticket, locked
+
+
+@transaction.atomic
+def ticket_claim(*, dispatch: Dispatch, actor: User) -> Dispatch:
+    """Claim (签收/报到). Concurrent claims queue on the ticket's row lock;
+    the first wins, the others see the claim (409 ``already_claimed``)."""
+    actor = _as_user(actor)
+    ticket, dispatch = _lock_dispatch(dispatch)
+    if (
+        dispatch.claimed_by_id is not None
+        and dispatch.state == DispatchState.CLAIMED
+        and workflow.Capacity.DEPARTMENT in capacities(actor, ticket, dispatch=dispatch)
+    ):
+        claimer = User.objects.get(pk=dispatch.claimed_by_id)
+        who = claimer.get_full_name() or claimer.get_username()
+        raise Conflict(
+            _("Already claimed by %(who)s.") % {"who": who},
+            code="already_claimed",
+            extra={
+                "claimed_by": who,
+                "claimed_at": dispatch.claimed_at.isoformat() if dispatch.claimed_at else None,
+            },
+        )
+    move = _check("claim", ticket, actor, dispatch)
+    now = timezone.now()
+    clocks.clock_stop(ticket=ticket, dispatch=dispatch, kinds=_DISPATCH_CLOCKS)
+    _set_dispatch(dispatch, move.dispatch_to, claimed_by=actor, claimed_at=now)
+    handle = _start_handle_clock(ticket, dispatch, now)
+    _move_ticket(ticket, move)
+    _record(
+        ticket,
+        move,
+        actor,
+        dispatch=dispatch,
+        data={
+            "department": dispatch.department.name,
+            "role": dispatch.role,
+            "handle_due_at": handle.due_at.isoformat(),
+            "provisional": handle.provisional,
+        },
+    )
+    dispatch.refresh_from_db()
+    return dispatch
 
 
 @transaction.atomic
@@ -542,19 +568,17 @@ def ticket_request_return(
     reason = _require_text(reason, "reason")
     legal_basis = _require_text(legal_basis, "legal_basis")
     ticket, dispatch = _lock_dispatch(dispatch)
-    t = _check("request_return", ticket, actor, dispatch)
+    move = _check("request_return", ticket, actor, dispatch)
     request = ReturnRequest.objects.create(
         dispatch=dispatch, reason=reason, legal_basis=legal_basis, requested_by=actor
     )
     previous = dispatch.state
-    Dispatch.objects.filter(pk=dispatch.pk).update(state=t.dispatch_to, version=F("version") + 1)
-    _event(
+    _set_dispatch(dispatch, move.dispatch_to)
+    _record(
         ticket,
-        verb="request_return",
-        actor=actor,
+        move,
+        actor,
         dispatch=dispatch,
-        from_state=ticket.state,
-        to_state=ticket.state,
         note=reason,
         data={"legal_basis": legal_basis, "dispatch_from": previous, "return_request": request.pk},
     )
@@ -570,19 +594,34 @@ def ticket_request_return(
     return request
 
 
+def _end_other_dispatches(
+    ticket: Ticket, dispatch: Dispatch | None, state: str, *, actor: User, note: str
+) -> None:
+    """The ticket's other live dispatches end in ``state``: their pending
+    requests are decided with them and their clocks stop."""
+    others = Dispatch.objects.filter(ticket=ticket, state__in=ACTIVE_DISPATCH_STATES)
+    if dispatch is not None:
+        others = others.exclude(pk=dispatch.pk)
+    ids = list(others.values_list("pk", flat=True))
+    _expire_pending_requests(ids, actor=actor, note=note)
+    Dispatch.objects.filter(pk__in=ids).update(
+        state=state, closed_at=timezone.now(), version=F("version") + 1
+    )
+
+
 @transaction.atomic
 def ticket_review_return(
     *, request: ReturnRequest, actor: User, approve: bool, note: str = ""
 ) -> ReturnRequest:
-    """The dispatching street decides: approve → the dispatch ends and the
-    case waits for re-dispatch (when it was the lead); reject → it must be
-    claimed again."""
+    """The dispatching street decides: approve → the dispatch ends and, when
+    it was the lead, the case waits for a new whistle; reject → it must be
+    claimed again (the table says which states)."""
     actor = _as_user(actor)
     ticket, dispatch = _lock_dispatch(request.dispatch)
     request = ReturnRequest.objects.select_for_update().get(pk=request.pk)
     if request.state != ReviewState.PENDING:
         raise Conflict(_("This request was already decided."), code="already_decided")
-    t = _check("approve_return" if approve else "reject_return", ticket, actor, dispatch)
+    move = _check("approve_return" if approve else "reject_return", ticket, actor, dispatch)
     now = timezone.now()
     ReturnRequest.objects.filter(pk=request.pk).update(
         state=ReviewState.APPROVED if approve else ReviewState.REJECTED,
@@ -590,64 +629,27 @@ def ticket_review_return(
         reviewed_at=now,
         review_note=note,
     )
-    before = ticket.state
+    clocks.clock_stop(ticket=ticket, dispatch=dispatch, kinds=_DISPATCH_CLOCKS, met=False)
     if approve:
-        clocks.clock_stop(
-            ticket=ticket,
-            dispatch=dispatch,
-            kinds=[ClockKind.CLAIM, ClockKind.WHISTLE_REPORT, ClockKind.HANDLE],
-            met=False,
-        )
-        Dispatch.objects.filter(pk=dispatch.pk).update(
-            state=t.dispatch_to, closed_at=now, version=F("version") + 1
-        )
-        if dispatch.role == DispatchRole.LEAD:
-            # Assists and informs of a mis-routed case end with it.
-            others = Dispatch.objects.filter(ticket=ticket, state__in=ACTIVE_DISPATCH_STATES)
-            _expire_pending_requests(
-                list(others.values_list("pk", flat=True)),
-                actor=actor,
-                note=_("The lead department was released."),
-            )
-            for other in others:
-                clocks.clock_stop(
-                    ticket=ticket,
-                    dispatch=other,
-                    kinds=[ClockKind.CLAIM, ClockKind.WHISTLE_REPORT, ClockKind.HANDLE],
-                    met=False,
-                )
-            others.update(state=DispatchState.CANCELLED, closed_at=now)
-            _set_state(ticket, TicketState.RETURNED)
+        _set_dispatch(dispatch, move.dispatch_to, closed_at=now)
     else:
-        clocks.clock_stop(
-            ticket=ticket,
-            dispatch=dispatch,
-            kinds=[ClockKind.CLAIM, ClockKind.WHISTLE_REPORT, ClockKind.HANDLE],
-            met=False,
+        _set_dispatch(dispatch, move.dispatch_to, claimed_by=None, claimed_at=None)
+        _start_claim_clock(ticket, dispatch, now)
+    if move.others_to is not None:
+        clocks.clock_stop(ticket=ticket, kinds=_DISPATCH_CLOCKS, met=False)
+        _end_other_dispatches(
+            ticket,
+            dispatch,
+            move.others_to,
+            actor=actor,
+            note=_("The lead department was released."),
         )
-        amount, unit, kind = deadlines.claim_policy(
-            ticket.urgency, dispatch.whistle_type, ticket.category
-        )
-        claim = clocks.clock_start(
-            ticket=ticket, dispatch=dispatch, kind=kind, amount=amount, unit=unit, start=now
-        )
-        Dispatch.objects.filter(pk=dispatch.pk).update(
-            state=t.dispatch_to,
-            claimed_by=None,
-            claimed_at=None,
-            handle_due_at=None,
-            claim_due_at=claim.due_at,
-            version=F("version") + 1,
-        )
-        if dispatch.role == DispatchRole.LEAD and ticket.state == TicketState.IN_PROGRESS:
-            _set_state(ticket, TicketState.DISPATCHED)
-    _event(
+    _move_ticket(ticket, move)
+    _record(
         ticket,
-        verb="approve_return" if approve else "reject_return",
-        actor=actor,
+        move,
+        actor,
         dispatch=dispatch,
-        from_state=before,
-        to_state=ticket.state,
         note=note,
         data={"return_request": request.pk, "department": dispatch.department.name},
     )
@@ -666,14 +668,12 @@ def ticket_progress(
     note = _require_text(note, "note")
     cleaned = clean_photos(list(photos))
     ticket, dispatch = _lock_dispatch(dispatch)
-    _check("progress", ticket, actor, dispatch)
-    return _event(
+    move = _check("progress", ticket, actor, dispatch)
+    return _record(
         ticket,
-        verb="progress",
-        actor=actor,
+        move,
+        actor,
         dispatch=dispatch,
-        from_state=ticket.state,
-        to_state=ticket.state,
         note=note,
         photos=cleaned,
     )
@@ -688,22 +688,17 @@ def ticket_reply(
     result = _require_text(result, "result")
     cleaned = clean_photos(list(photos))
     ticket, dispatch = _lock_dispatch(dispatch)
-    t = _check("reply", ticket, actor, dispatch)
-    now = timezone.now()
+    move = _check("reply", ticket, actor, dispatch)
     clocks.clock_stop(ticket=ticket, dispatch=dispatch, kinds=[ClockKind.HANDLE])
-    Dispatch.objects.filter(pk=dispatch.pk).update(
-        state=t.dispatch_to, replied_at=now, version=F("version") + 1
-    )
-    before = ticket.state
-    if dispatch.role == DispatchRole.LEAD:
-        _set_state(ticket, TicketState.REPLIED, result=result)
-    _event(
+    _set_dispatch(dispatch, move.dispatch_to, replied_at=timezone.now())
+    if move.changes_ticket:
+        # The lead's reply is what the street verifies: it is the case's result.
+        _move_ticket(ticket, move, result=result)
+    _record(
         ticket,
-        verb="reply",
-        actor=actor,
+        move,
+        actor,
         dispatch=dispatch,
-        from_state=before,
-        to_state=ticket.state,
         note=result,
         photos=cleaned,
     )
@@ -721,12 +716,9 @@ def ticket_reply(
 
 
 def _restart_handle_clock(ticket: Ticket, dispatch: Dispatch) -> Clock:
-    """Rework and reopen give the department a fresh handling deadline."""
+    """Rework, reopen and resume give the department a fresh handling deadline."""
     clocks.clock_stop(ticket=ticket, dispatch=dispatch, kinds=[ClockKind.HANDLE], met=False)
-    amount, unit = deadlines.handle_policy(ticket.urgency, ticket.category)
-    return clocks.clock_start(
-        ticket=ticket, dispatch=dispatch, kind=ClockKind.HANDLE, amount=amount, unit=unit
-    )
+    return _start_handle_clock(ticket, dispatch, None)
 
 
 def _expire_pending_requests(dispatch_ids: list[int], *, actor: User, note: str) -> None:
@@ -738,10 +730,13 @@ def _expire_pending_requests(dispatch_ids: list[int], *, actor: User, note: str)
         )
 
 
-def _lead(ticket: Ticket, *states: str) -> Dispatch | None:
+def _lead(ticket: Ticket) -> Dispatch | None:
+    """The ticket's latest lead dispatch (locked), whatever its state: the
+    table decides whether a step may move it."""
     return (
         Dispatch.objects.select_for_update()
-        .filter(ticket=ticket, role=DispatchRole.LEAD, state__in=states)
+        .select_related("department")
+        .filter(ticket=ticket, role=DispatchRole.LEAD)
         .order_by("-id")
         .first()
     )
@@ -752,26 +747,21 @@ def ticket_close(*, ticket: Ticket, actor: User, note: str = "") -> Ticket:
     """核查 → 结案: the street verifies the reply and closes the case."""
     actor = _as_user(actor)
     ticket = _lock(ticket)
-    t = _check("close", ticket, actor)
+    move = _check("close", ticket, actor)
     now = timezone.now()
-    live = Dispatch.objects.filter(ticket=ticket, state__in=ACTIVE_DISPATCH_STATES)
-    _expire_pending_requests(
-        list(live.values_list("pk", flat=True)), actor=actor, note=_("The case was closed.")
+    clocks.clock_stop(ticket=ticket, kinds=_DISPATCH_CLOCKS)
+    if move.others_to is not None:
+        _end_other_dispatches(
+            ticket, None, move.others_to, actor=actor, note=_("The case was closed.")
+        )
+    _start_callback_clock(ticket, now)
+    _move_ticket(ticket, move, closed_at=now)
+    _record(
+        ticket,
+        move,
+        actor,
+        note=note,
     )
-    live.update(state=DispatchState.DONE, closed_at=now)
-    clocks.clock_stop(
-        ticket=ticket, kinds=[ClockKind.CLAIM, ClockKind.WHISTLE_REPORT, ClockKind.HANDLE]
-    )
-    clocks.clock_start(
-        ticket=ticket,
-        kind=ClockKind.CALLBACK,
-        amount=deadlines.CALLBACK_LIMIT[0],
-        unit=deadlines.CALLBACK_LIMIT[1],
-        start=now,
-    )
-    before = ticket.state
-    _set_state(ticket, t.ticket_to or ticket.state, closed_at=now)
-    _event(ticket, verb="close", actor=actor, from_state=before, to_state=ticket.state, note=note)
     return ticket
 
 
@@ -781,31 +771,33 @@ def ticket_rework(*, ticket: Ticket, actor: User, note: str) -> Ticket:
     actor = _as_user(actor)
     note = _require_text(note, "note")
     ticket = _lock(ticket)
-    t = _check("rework", ticket, actor)
-    lead = _lead(ticket, DispatchState.REPLIED)
-    if lead is None:
-        raise InvalidTransition(
-            _("There is no department reply to send back."), extra={"verb": "rework"}
-        )
-    handle = _restart_handle_clock(ticket, lead)
-    Dispatch.objects.filter(pk=lead.pk).update(
-        state=DispatchState.CLAIMED,
-        replied_at=None,
-        handle_due_at=handle.due_at,
-        version=F("version") + 1,
-    )
-    before = ticket.state
-    _set_state(ticket, t.ticket_to or ticket.state, rework_count=ticket.rework_count + 1)
-    _event(
+    lead = _lead(ticket)
+    move = _check("rework", ticket, actor, lead)
+    assert lead is not None  # the table requires the lead for rework
+    _set_dispatch(lead, move.dispatch_to, replied_at=None)
+    _restart_handle_clock(ticket, lead)
+    _move_ticket(ticket, move, rework_count=ticket.rework_count + 1)
+    _record(
         ticket,
-        verb="rework",
-        actor=actor,
+        move,
+        actor,
         dispatch=lead,
-        from_state=before,
-        to_state=ticket.state,
         note=note,
     )
     return ticket
+
+
+def _clean_callback(contacted: bool, resolution: str, satisfaction: str) -> tuple[str, str]:
+    if not contacted:
+        return "", ""
+    errors = {}
+    if resolution not in Resolution.values:
+        errors["resolution"] = [_("Choose resolved, partly resolved or unresolved.")]
+    if satisfaction not in Satisfaction.values:
+        errors["satisfaction"] = [_("Choose satisfied, mostly satisfied or unsatisfied.")]
+    if errors:
+        raise ValidationFailed(extra={"fields": errors})
+    return resolution, satisfaction
 
 
 @transaction.atomic
@@ -817,62 +809,65 @@ def ticket_callback(
     resolution: str = "",
     satisfaction: str = "",
     note: str = "",
-    reopen: bool = False,
 ) -> Callback:
-    """回访: record what the resident says. Unsatisfied may reopen (重办)."""
+    """回访: record what the resident says; the case is done. (An unsatisfied
+    resident's case can be reopened instead: :func:`ticket_reopen`.)"""
     actor = _as_user(actor)
-    if contacted:
-        errors = {}
-        if resolution not in Resolution.values:
-            errors["resolution"] = [_("Choose resolved, partly resolved or unresolved.")]
-        if satisfaction not in Satisfaction.values:
-            errors["satisfaction"] = [_("Choose satisfied, mostly satisfied or unsatisfied.")]
-        if errors:
-            raise ValidationFailed(extra={"fields": errors})
-    else:
-        resolution = satisfaction = ""
-    if reopen and satisfaction != Satisfaction.UNSATISFIED:
-        raise ValidationFailed(
-            _("Only an unsatisfied resident's case is reopened."),
-            code="reopen_needs_unsatisfied",
-            extra={"fields": {"reopen": [_("Only an unsatisfied resident's case is reopened.")]}},
-        )
+    resolution, satisfaction = _clean_callback(contacted, resolution, satisfaction)
     ticket = _lock(ticket)
-    t = _check("callback", ticket, actor)
+    move = _check("callback", ticket, actor)
     callback = Callback.objects.create(
         ticket=ticket,
         contacted=contacted,
         resolution=resolution,
         satisfaction=satisfaction,
         note=note,
-        reopened=reopen,
         by=actor,
     )
-    before = ticket.state
-    if reopen:
-        lead = _lead(ticket, DispatchState.DONE)
-        if lead is not None:
-            Dispatch.objects.filter(pk=lead.pk).update(
-                state=DispatchState.CLAIMED,
-                closed_at=None,
-                replied_at=None,
-                handle_due_at=_restart_handle_clock(ticket, lead).due_at,
-                version=F("version") + 1,
-            )
-            _set_state(ticket, TicketState.IN_PROGRESS, closed_at=None)
-        else:
-            _set_state(ticket, TicketState.SELF_HANDLING, closed_at=None)
-    else:
-        _set_state(ticket, t.ticket_to or ticket.state)
+    _move_ticket(ticket, move)
     clocks.clock_stop(ticket=ticket, kinds=[ClockKind.CALLBACK])
-    _event(
+    _record(
         ticket,
-        verb="reopen" if reopen else "callback",
-        actor=actor,
-        from_state=before,
-        to_state=ticket.state,
+        move,
+        actor,
         note=note,
         data={"contacted": contacted, "resolution": resolution, "satisfaction": satisfaction},
+    )
+    return callback
+
+
+@transaction.atomic
+def ticket_reopen(*, ticket: Ticket, actor: User, resolution: str, note: str) -> Callback:
+    """重办: the resident was called back and is unsatisfied; the case goes
+    back to its lead department (a fresh handling deadline) or, when it never
+    left the grid, to the grid. The callback is recorded as unsatisfied."""
+    actor = _as_user(actor)
+    note = _require_text(note, "note")
+    resolution, satisfaction = _clean_callback(True, resolution, Satisfaction.UNSATISFIED)
+    ticket = _lock(ticket)
+    lead = _lead(ticket)
+    move = _check("reopen", ticket, actor, lead)
+    callback = Callback.objects.create(
+        ticket=ticket,
+        contacted=True,
+        resolution=resolution,
+        satisfaction=satisfaction,
+        note=note,
+        reopened=True,
+        by=actor,
+    )
+    if lead is not None:
+        _set_dispatch(lead, move.dispatch_to, closed_at=None, replied_at=None)
+        _restart_handle_clock(ticket, lead)
+    _move_ticket(ticket, move, closed_at=None)
+    clocks.clock_stop(ticket=ticket, kinds=[ClockKind.CALLBACK])
+    _record(
+        ticket,
+        move,
+        actor,
+        dispatch=lead,
+        note=note,
+        data={"contacted": True, "resolution": resolution, "satisfaction": satisfaction},
     )
     return callback
 
@@ -893,13 +888,13 @@ def ticket_request_extension(
     actor = _as_user(actor)
     reason = _require_text(reason, "reason")
     ticket, dispatch = _lock_dispatch(dispatch)
-    _check("request_extension", ticket, actor, dispatch)
-    now = timezone.now()
-    if dispatch.handle_due_at is None or now >= dispatch.handle_due_at:
+    move = _check("request_extension", ticket, actor, dispatch)
+    handle = clocks.running_clock(ticket, ClockKind.HANDLE, dispatch)
+    if handle is None or timezone.now() >= handle.due_at:
         raise Conflict(
             _("An extension must be asked for before the deadline."), code="deadline_passed"
         )
-    if requested_due_at <= dispatch.handle_due_at:
+    if requested_due_at <= handle.due_at:
         raise ValidationFailed(
             extra={"fields": {"requested_due_at": [_("Choose a time after the current deadline.")]}}
         )
@@ -908,18 +903,16 @@ def ticket_request_extension(
     request = ExtensionRequest.objects.create(
         dispatch=dispatch,
         requested_due_at=requested_due_at,
-        previous_due_at=dispatch.handle_due_at,
+        previous_due_at=handle.due_at,
         reason=reason,
         legal_basis=legal_basis,
         requested_by=actor,
     )
-    _event(
+    _record(
         ticket,
-        verb="request_extension",
-        actor=actor,
+        move,
+        actor,
         dispatch=dispatch,
-        from_state=ticket.state,
-        to_state=ticket.state,
         note=reason,
         data={"requested_due_at": requested_due_at.isoformat(), "extension_request": request.pk},
     )
@@ -935,7 +928,7 @@ def ticket_review_extension(
     request = ExtensionRequest.objects.select_for_update().get(pk=request.pk)
     if request.state != ReviewState.PENDING:
         raise Conflict(_("This request was already decided."), code="already_decided")
-    _check("review_extension", ticket, actor, dispatch)
+    move = _check("approve_extension" if approve else "reject_extension", ticket, actor, dispatch)
     ExtensionRequest.objects.filter(pk=request.pk).update(
         state=ReviewState.APPROVED if approve else ReviewState.REJECTED,
         reviewed_by=actor,
@@ -943,19 +936,14 @@ def ticket_review_extension(
         review_note=note,
     )
     if approve:
-        Dispatch.objects.filter(pk=dispatch.pk).update(
-            handle_due_at=request.requested_due_at, version=F("version") + 1
-        )
-        clock = clocks.running_clock(ticket, ClockKind.HANDLE, dispatch)
-        if clock is not None:
-            clocks.clock_move(clock=clock, due_at=request.requested_due_at)
-    _event(
+        handle = clocks.running_clock(ticket, ClockKind.HANDLE, dispatch)
+        if handle is not None:
+            clocks.clock_move(clock=handle, due_at=request.requested_due_at)
+    _record(
         ticket,
-        verb="approve_extension" if approve else "reject_extension",
-        actor=actor,
+        move,
+        actor,
         dispatch=dispatch,
-        from_state=ticket.state,
-        to_state=ticket.state,
         note=note,
         data={
             "extension_request": request.pk,
@@ -973,21 +961,15 @@ def ticket_request_on_account(*, dispatch: Dispatch, actor: User, reason: str) -
     actor = _as_user(actor)
     reason = _require_text(reason, "reason")
     ticket, dispatch = _lock_dispatch(dispatch)
-    _check("request_on_account", ticket, actor, dispatch)
-    if dispatch.role != DispatchRole.LEAD:
-        raise InvalidTransition(
-            _("Only the lead department parks a case."), extra={"verb": "request_on_account"}
-        )
+    move = _check("request_on_account", ticket, actor, dispatch)
     if OnAccountRequest.objects.filter(dispatch=dispatch, state=ReviewState.PENDING).exists():
         raise Conflict(_("An on-account request is already waiting."), code="on_account_pending")
     request = OnAccountRequest.objects.create(dispatch=dispatch, reason=reason, requested_by=actor)
-    _event(
+    _record(
         ticket,
-        verb="request_on_account",
-        actor=actor,
+        move,
+        actor,
         dispatch=dispatch,
-        from_state=ticket.state,
-        to_state=ticket.state,
         note=reason,
         data={"on_account_request": request.pk},
     )
@@ -1003,25 +985,22 @@ def ticket_review_on_account(
     request = OnAccountRequest.objects.select_for_update().get(pk=request.pk)
     if request.state != ReviewState.PENDING:
         raise Conflict(_("This request was already decided."), code="already_decided")
-    t = _check("approve_on_account" if approve else "reject_on_account", ticket, actor, dispatch)
+    move = _check("approve_on_account" if approve else "reject_on_account", ticket, actor, dispatch)
     OnAccountRequest.objects.filter(pk=request.pk).update(
         state=ReviewState.APPROVED if approve else ReviewState.REJECTED,
         reviewed_by=actor,
         reviewed_at=timezone.now(),
         review_note=note,
     )
-    before = ticket.state
-    if approve:
-        _set_state(ticket, t.ticket_to or ticket.state)
+    if move.changes_ticket:
         # A parked case runs no handling clock (it is reviewed in the pool).
         clocks.clock_stop(ticket=ticket, dispatch=dispatch, kinds=[ClockKind.HANDLE], met=False)
-    _event(
+    _move_ticket(ticket, move)
+    _record(
         ticket,
-        verb="approve_on_account" if approve else "reject_on_account",
-        actor=actor,
+        move,
+        actor,
         dispatch=dispatch,
-        from_state=before,
-        to_state=ticket.state,
         note=note,
         data={"on_account_request": request.pk},
     )
@@ -1031,16 +1010,21 @@ def ticket_review_on_account(
 
 @transaction.atomic
 def ticket_resume(*, ticket: Ticket, actor: User, note: str = "") -> Ticket:
+    """A parked case is taken up again: the lead gets a fresh handling deadline."""
     actor = _as_user(actor)
     ticket = _lock(ticket)
-    t = _check("resume", ticket, actor)
-    before = ticket.state
-    _set_state(ticket, t.ticket_to or ticket.state)
-    lead = _lead(ticket, DispatchState.CLAIMED)
-    if lead is not None:
-        handle = _restart_handle_clock(ticket, lead)
-        Dispatch.objects.filter(pk=lead.pk).update(handle_due_at=handle.due_at)
-    _event(ticket, verb="resume", actor=actor, from_state=before, to_state=ticket.state, note=note)
+    lead = _lead(ticket)
+    move = _check("resume", ticket, actor, lead)
+    assert lead is not None  # the table requires the lead for resume
+    _move_ticket(ticket, move)
+    _restart_handle_clock(ticket, lead)
+    _record(
+        ticket,
+        move,
+        actor,
+        dispatch=lead,
+        note=note,
+    )
     return ticket
 
 
@@ -1053,32 +1037,16 @@ def ticket_supervise(
     if kind not in SupervisionKind.values:
         raise ValidationFailed(extra={"fields": {"kind": [_("Unknown supervision kind.")]}})
     ticket = _lock(ticket)
-    _check("supervise", ticket, actor)
+    move = _check("supervise", ticket, actor)
     if Supervision.objects.filter(ticket=ticket, closed_at__isnull=True, kind=kind).exists():
         raise Conflict(_("This case is already under this supervision."), code="already_supervised")
     supervision = Supervision.objects.create(ticket=ticket, kind=kind, note=note, opened_by=actor)
-    _set_state(ticket, ticket.state, supervised=True)
-    _event(
+    _move_ticket(ticket, move, supervised=True)
+    _record(
         ticket,
-        verb="supervise",
-        actor=actor,
-        from_state=ticket.state,
-        to_state=ticket.state,
+        move,
+        actor,
         note=note,
         data={"kind": kind, "supervision": supervision.pk},
     )
     return supervision
-
-
-def dispatch_for(ticket: Ticket, department_id: int) -> Dispatch:
-    """The live dispatch of ``department_id`` on ``ticket`` (404 if none)."""
-    dispatch = (
-        Dispatch.objects.filter(
-            ticket=ticket, department_id=department_id, state__in=ACTIVE_DISPATCH_STATES
-        )
-        .select_related("department", "ticket")
-        .first()
-    )
-    if dispatch is None:
-        raise NotFound(_("Dispatch not found."), code="dispatch_not_found")
-    return dispatch

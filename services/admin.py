@@ -13,6 +13,7 @@ from core.logging import mask_phone
 from services.models import (
     Category,
     CategoryCitySetting,
+    CityPolicy,
     Clock,
     Dispatch,
     RoutingRule,
@@ -136,3 +137,11 @@ class TicketEventAdmin(ReadOnlyAdmin):
     search_fields = ["ticket__number"]
     list_select_related = ["ticket", "actor"]
     show_full_result_count = False
+
+
+@admin.register(CityPolicy)
+class CityPolicyAdmin(admin.ModelAdmin[CityPolicy]):
+    """Who may whistle in each city (a city without a row: community and street)."""
+
+    list_display = ["city", "grid_may_whistle", "community_may_whistle", "street_may_whistle"]
+    autocomplete_fields = ["city"]

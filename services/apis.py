@@ -15,27 +15,26 @@ from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from core.errors import NotFound
-from core.filters import IdFilter
+from core.filters import BoundedIsoDateTimeField, IdFilter
 from core.pagination import DefaultCursorPagination
+from core.parsers import FormParser, JSONParser
 from core.types import User
 from governance.models import Area, Department
 from governance.selectors import department_list, user_scope
-from services import actions, selectors
+from services import actions, selectors, verbs
 from services import serializers as s
-from services.access import access_dispatch, access_ticket, allowed_verbs, my_live_dispatch
+from services.access import access_dispatch, access_ticket, my_live_dispatch, user_verbs
 from services.models import (
+    ACTIVE_DISPATCH_STATES,
     Category,
     Dispatch,
     DispatchState,
-    ExtensionRequest,
-    OnAccountRequest,
-    ReturnRequest,
     Ticket,
     TicketState,
     Urgency,
@@ -59,7 +58,7 @@ class TicketPagination(DefaultCursorPagination):
     ordering = ("-created_at", "-id")
 
 
-class DateOrDateTimeField(django_filters.fields.IsoDateTimeField):
+class DateOrDateTimeField(BoundedIsoDateTimeField):
     """ISO 8601 date-time, or a plain ``YYYY-MM-DD`` kept as a date (the whole day)."""
 
     def to_python(self, value: Any) -> Any:
@@ -105,7 +104,7 @@ class TicketFilter(django_filters.FilterSet):
 def _detail(ticket: Ticket, request: Request) -> dict[str, Any]:
     ticket.all_dispatches = list(ticket.dispatches.select_related("department", "claimed_by"))  # type: ignore[attr-defined]
     ticket.timeline = list(selectors.ticket_timeline(ticket))  # type: ignore[attr-defined]
-    ticket.allowed_actions, _mine = allowed_verbs(request.user, ticket)  # type: ignore[attr-defined]
+    ticket.allowed_actions, _mine = user_verbs(request.user, ticket)  # type: ignore[attr-defined]
     return s.TicketDetailSerializer(ticket, context={"request": request}).data
 
 
@@ -160,214 +159,61 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Ticket]):
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
 
-    def _ticket_verb(
-        self,
-        request: Request,
-        pk: str,
-        serializer_class: type[BaseSerializer[Any]],
-        run: Callable[[Ticket, dict[str, Any]], Any],
-    ) -> Response:
-        data = self._valid(serializer_class, request)
+    def _run_verb(self, request: Request, pk: str, verb: verbs.Verb) -> Response:
+        data = self._valid(verb.serializer, request) if verb.serializer is not None else {}
         ticket = access_ticket(request.user, pk)
-        run(ticket, data)
-        return Response(_detail(access_ticket(request.user, pk), request))
-
-    def _dispatch_verb(
-        self,
-        request: Request,
-        pk: str,
-        serializer_class: type[BaseSerializer[Any]],
-        run: Callable[[Dispatch, dict[str, Any]], Any],
-    ) -> Response:
-        data = self._valid(serializer_class, request)
-        ticket = access_ticket(request.user, pk)
-        dispatch = my_live_dispatch(request.user, ticket)
-        if dispatch is None:
+        dispatch = my_live_dispatch(request.user, ticket) if verb.on_dispatch else None
+        if verb.on_dispatch and dispatch is None:
             raise NotFound(code="dispatch_not_found")
-        run(dispatch, data)
+        verb.run(_actor(request), ticket, dispatch, data)
         return Response(_detail(access_ticket(request.user, pk), request))
 
-    # --- ticket verbs (grid, community, street, leader) ---
-
-    @extend_schema(request=s.NoteSerializer, responses={200: s.TicketDetailSerializer, **ERRORS})
-    @action(detail=True, methods=["post"], url_path="self_handle")
-    def self_handle(self, request: Request, pk: str) -> Response:
-        return self._ticket_verb(
-            request,
-            pk,
-            s.NoteSerializer,
-            lambda t, d: actions.ticket_self_handle(ticket=t, actor=_actor(request), **d),
-        )
-
-    @extend_schema(request=s.ResultSerializer, responses={200: s.TicketDetailSerializer, **ERRORS})
-    @action(detail=True, methods=["post"], url_path="self_close")
-    def self_close(self, request: Request, pk: str) -> Response:
-        return self._ticket_verb(
-            request,
-            pk,
-            s.ResultSerializer,
-            lambda t, d: actions.ticket_self_close(ticket=t, actor=_actor(request), **d),
-        )
-
-    @extend_schema(request=s.WhistleSerializer, responses={200: s.TicketDetailSerializer, **ERRORS})
-    @action(detail=True, methods=["post"])
-    def whistle(self, request: Request, pk: str) -> Response:
-        return self._ticket_verb(
-            request,
-            pk,
-            s.WhistleSerializer,
-            lambda t, d: actions.ticket_whistle(ticket=t, actor=_actor(request), **d),
-        )
-
-    @extend_schema(request=s.NoteSerializer, responses={200: s.TicketDetailSerializer, **ERRORS})
-    @action(detail=True, methods=["post"])
-    def close(self, request: Request, pk: str) -> Response:
-        return self._ticket_verb(
-            request,
-            pk,
-            s.NoteSerializer,
-            lambda t, d: actions.ticket_close(ticket=t, actor=_actor(request), **d),
-        )
-
-    @extend_schema(
-        request=s.RequiredNoteSerializer, responses={200: s.TicketDetailSerializer, **ERRORS}
-    )
-    @action(detail=True, methods=["post"])
-    def rework(self, request: Request, pk: str) -> Response:
-        return self._ticket_verb(
-            request,
-            pk,
-            s.RequiredNoteSerializer,
-            lambda t, d: actions.ticket_rework(ticket=t, actor=_actor(request), **d),
-        )
-
-    @extend_schema(
-        request=s.CallbackSerializer, responses={200: s.TicketDetailSerializer, **ERRORS}
-    )
-    @action(detail=True, methods=["post"])
-    def callback(self, request: Request, pk: str) -> Response:
-        return self._ticket_verb(
-            request,
-            pk,
-            s.CallbackSerializer,
-            lambda t, d: actions.ticket_callback(ticket=t, actor=_actor(request), **d),
-        )
-
-    @extend_schema(request=s.NoteSerializer, responses={200: s.TicketDetailSerializer, **ERRORS})
-    @action(detail=True, methods=["post"])
-    def resume(self, request: Request, pk: str) -> Response:
-        return self._ticket_verb(
-            request,
-            pk,
-            s.NoteSerializer,
-            lambda t, d: actions.ticket_resume(ticket=t, actor=_actor(request), **d),
-        )
-
-    @extend_schema(
-        request=s.SuperviseSerializer, responses={200: s.TicketDetailSerializer, **ERRORS}
-    )
-    @action(detail=True, methods=["post"])
-    def supervise(self, request: Request, pk: str) -> Response:
-        return self._ticket_verb(
-            request,
-            pk,
-            s.SuperviseSerializer,
-            lambda t, d: actions.ticket_supervise(ticket=t, actor=_actor(request), **d),
-        )
-
-    def _review(self, request: Request, pk: str, model: Any, run: Callable[..., Any]) -> Response:
+    def _run_review(self, request: Request, pk: str, review: verbs.Review) -> Response:
         data = self._valid(s.ReviewSerializer, request)
         ticket = access_ticket(request.user, pk)
-        pending = model.objects.filter(pk=data["request"], dispatch__ticket=ticket).first()
+        pending = review.model.objects.filter(pk=data["request"], dispatch__ticket=ticket).first()
         if pending is None:
             raise NotFound(code="request_not_found")
-        run(request=pending, actor=_actor(request), approve=data["approve"], note=data["note"])
+        review.action(
+            request=pending, actor=_actor(request), approve=data["approve"], note=data["note"]
+        )
         return Response(_detail(access_ticket(request.user, pk), request))
 
-    @extend_schema(request=s.ReviewSerializer, responses={200: s.TicketDetailSerializer, **ERRORS})
-    @action(detail=True, methods=["post"], url_path="review_return")
-    def review_return(self, request: Request, pk: str) -> Response:
-        return self._review(request, pk, ReturnRequest, actions.ticket_review_return)
 
-    @extend_schema(request=s.ReviewSerializer, responses={200: s.TicketDetailSerializer, **ERRORS})
-    @action(detail=True, methods=["post"], url_path="review_extension")
-    def review_extension(self, request: Request, pk: str) -> Response:
-        return self._review(request, pk, ExtensionRequest, actions.ticket_review_extension)
+def _verb_endpoint(verb: verbs.Verb) -> Callable[..., Response]:
+    """``POST /tickets/{id}/<verb>/`` for one registry verb."""
 
-    @extend_schema(request=s.ReviewSerializer, responses={200: s.TicketDetailSerializer, **ERRORS})
-    @action(detail=True, methods=["post"], url_path="review_on_account")
-    def review_on_account(self, request: Request, pk: str) -> Response:
-        return self._review(request, pk, OnAccountRequest, actions.ticket_review_on_account)
+    def endpoint(self: TicketViewSet, request: Request, pk: str) -> Response:
+        return self._run_verb(request, pk, verb)
 
-    # --- department verbs, on the caller's department's live dispatch ---
-
-    @extend_schema(request=None, responses={200: s.TicketDetailSerializer, **ERRORS})
-    @action(detail=True, methods=["post"])
-    def claim(self, request: Request, pk: str) -> Response:
-        ticket = access_ticket(request.user, pk)
-        dispatch = my_live_dispatch(request.user, ticket)
-        if dispatch is None:
-            raise NotFound(code="dispatch_not_found")
-        actions.ticket_claim(dispatch=dispatch, actor=_actor(request))
-        return Response(_detail(access_ticket(request.user, pk), request))
-
-    @extend_schema(request=s.ReturnSerializer, responses={200: s.TicketDetailSerializer, **ERRORS})
-    @action(detail=True, methods=["post"], url_path="return")
-    def request_return(self, request: Request, pk: str) -> Response:
-        return self._dispatch_verb(
-            request,
-            pk,
-            s.ReturnSerializer,
-            lambda dp, d: actions.ticket_request_return(dispatch=dp, actor=_actor(request), **d),
-        )
-
-    @extend_schema(
-        request=s.ProgressSerializer, responses={200: s.TicketDetailSerializer, **ERRORS}
+    endpoint.__name__ = endpoint.__qualname__ = verb.path
+    endpoint.__doc__ = str(verb.help) if verb.help else None
+    schema = extend_schema(
+        summary=verb.title,
+        request=verb.serializer,
+        responses={200: s.TicketDetailSerializer, **ERRORS},
     )
-    @action(detail=True, methods=["post"])
-    def progress(self, request: Request, pk: str) -> Response:
-        return self._dispatch_verb(
-            request,
-            pk,
-            s.ProgressSerializer,
-            lambda dp, d: actions.ticket_progress(dispatch=dp, actor=_actor(request), **d),
-        )
+    return action(detail=True, methods=["post"], url_path=verb.path)(schema(endpoint))
 
-    @extend_schema(request=s.ResultSerializer, responses={200: s.TicketDetailSerializer, **ERRORS})
-    @action(detail=True, methods=["post"])
-    def reply(self, request: Request, pk: str) -> Response:
-        return self._dispatch_verb(
-            request,
-            pk,
-            s.ResultSerializer,
-            lambda dp, d: actions.ticket_reply(dispatch=dp, actor=_actor(request), **d),
-        )
 
-    @extend_schema(
-        request=s.ExtensionSerializer, responses={200: s.TicketDetailSerializer, **ERRORS}
+def _review_endpoint(review: verbs.Review) -> Callable[..., Response]:
+    """``POST /tickets/{id}/review_<kind>/``: the street decides a request."""
+
+    def endpoint(self: TicketViewSet, request: Request, pk: str) -> Response:
+        return self._run_review(request, pk, review)
+
+    endpoint.__name__ = endpoint.__qualname__ = f"review_{review.kind}"
+    schema = extend_schema(
+        request=s.ReviewSerializer, responses={200: s.TicketDetailSerializer, **ERRORS}
     )
-    @action(detail=True, methods=["post"])
-    def extension(self, request: Request, pk: str) -> Response:
-        return self._dispatch_verb(
-            request,
-            pk,
-            s.ExtensionSerializer,
-            lambda dp, d: actions.ticket_request_extension(dispatch=dp, actor=_actor(request), **d),
-        )
+    return action(detail=True, methods=["post"], url_path=f"review_{review.kind}")(schema(endpoint))
 
-    @extend_schema(
-        request=s.OnAccountSerializer, responses={200: s.TicketDetailSerializer, **ERRORS}
-    )
-    @action(detail=True, methods=["post"], url_path="on_account")
-    def on_account(self, request: Request, pk: str) -> Response:
-        return self._dispatch_verb(
-            request,
-            pk,
-            s.OnAccountSerializer,
-            lambda dp, d: actions.ticket_request_on_account(
-                dispatch=dp, actor=_actor(request), **d
-            ),
-        )
+
+# The verb endpoints come from the verb registry: one per step, one per review.
+for _verb in verbs.STEPS.values():
+    setattr(TicketViewSet, _verb.path, _verb_endpoint(_verb))
+for _review in verbs.REVIEWS.values():
+    setattr(TicketViewSet, f"review_{_review.kind}", _review_endpoint(_review))
 
 
 class DispatchFilter(django_filters.FilterSet):
@@ -391,9 +237,9 @@ class DispatchViewSet(viewsets.ReadOnlyModelViewSet[Dispatch]):
     pagination_class = DispatchPagination
 
     def get_queryset(self) -> QuerySet[Dispatch]:
-        live = Dispatch.objects.filter(
-            state__in=["awaiting_claim", "claimed", "return_requested", "replied"]
-        ).select_related("department")
+        live = Dispatch.objects.filter(state__in=ACTIVE_DISPATCH_STATES).select_related(
+            "department"
+        )
         return selectors.dispatch_queue(user=self.request.user).prefetch_related(
             Prefetch("ticket__dispatches", queryset=live, to_attr="live_dispatches")
         )

@@ -7,17 +7,15 @@ class ServicesConfig(AppConfig):
     verbose_name = _("Service requests")
 
     def ready(self) -> None:
-        from governance import hooks
+        from core import hooks
+        from core.actions import CALENDAR_CHANGED
+        from governance.hooks import AREA_MERGED, PATH_MOVED
+        from services.clocks import recompute_provisional
         from services.receivers import follow_merged_areas, follow_moved_paths
 
-        hooks.on_path_moved(follow_moved_paths)
-        hooks.on_area_merged(follow_merged_areas)
-
-        from core.actions import calendar_changed_receivers
-        from services.clocks import recompute_provisional
-
-        if recompute_provisional not in calendar_changed_receivers:
-            calendar_changed_receivers.append(recompute_provisional)
+        hooks.connect(PATH_MOVED, follow_moved_paths)
+        hooks.connect(AREA_MERGED, follow_merged_areas)
+        hooks.connect(CALENDAR_CHANGED, recompute_provisional)
 
         from core.workcalendar import provisional_counters
         from services.clocks import count_provisional

@@ -1,7 +1,10 @@
 """Clocks: start, stop and move deadlines; the sweep that reminds and escalates.
 
 Deadlines are rows, never long Celery countdowns (see
-docs/decisions/0012-clocks.md). The sweep takes due clocks in batches with
+docs/decisions/0012-clocks-and-notifications.md). This module is the only
+writer of a deadline: ``clock_start`` and ``clock_move`` write the clock row
+and copy its due time onto the dispatch (``Dispatch.claim_due_at`` /
+``handle_due_at``, kept for the department queue's order and index). The sweep takes due clocks in batches with
 ``select_for_update(skip_locked=True)`` through a partial index, so two
 sweeps at once never take the same clock; each step is an ``Escalation`` row
 unique per clock and step, so a step is never done twice even if a worker
@@ -18,16 +21,18 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from core import workcalendar
 from core.bulk import bulk_insert
+from core.channels import sms_enabled
 from core.i18n import recipe
 from core.models import Delivery, Notification
-from core.notify import queue
-from governance.models import Area, Role
+from core.notify import queue, sms
+from governance.models import LEVELS, Area, AreaLevel, Post, Role
 from services import hooks
 from services.models import (
     Clock,
@@ -55,7 +60,25 @@ def gap(clock: Clock) -> dt.timedelta:
     return max(dt.timedelta(minutes=30), min(half, dt.timedelta(days=1)))
 
 
-def clock_start(
+#: Which dispatch column shows a clock kind's deadline.
+_DISPATCH_DUE_FIELD: dict[str, str] = {
+    ClockKind.CLAIM: "claim_due_at",
+    ClockKind.WHISTLE_REPORT: "claim_due_at",
+    ClockKind.HANDLE: "handle_due_at",
+}
+
+
+def _show_on_dispatch(clock: Clock) -> None:
+    """Copy the clock's deadline onto its dispatch (the queue reads it there)."""
+    column = _DISPATCH_DUE_FIELD.get(clock.kind)
+    if clock.dispatch_id is None or column is None:
+        return
+    Dispatch.objects.filter(pk=clock.dispatch_id).update(**{column: clock.due_at})
+    if Clock.dispatch.is_cached(clock) and clock.dispatch is not None:
+        setattr(clock.dispatch, column, clock.due_at)
+
+
+def new_clock(
     *,
     ticket: Ticket,
     kind: str,
@@ -63,8 +86,11 @@ def clock_start(
     unit: str,
     dispatch: Dispatch | None = None,
     start: dt.datetime | None = None,
+    stopped_at: dt.datetime | None = None,
 ) -> Clock:
-    """Start a clock (call inside the action's transaction)."""
+    """An unsaved clock from ``start``: its deadline on the working calendar,
+    its reminder time and, when ``stopped_at`` is given (a history being
+    loaded), its end state (met when stopped in time)."""
     start = start or timezone.now()
     deadline = workcalendar.add(start, amount, unit)
     remind = _remind_at(start, deadline.due_at)
@@ -75,7 +101,7 @@ def clock_start(
             ticket.number,
             deadline.due_at.date().isoformat(),
         )
-    return Clock.objects.create(
+    clock = Clock(
         ticket=ticket,
         dispatch=dispatch,
         kind=kind,
@@ -87,6 +113,39 @@ def clock_start(
         provisional=deadline.provisional,
         next_check_at=remind,
     )
+    if stopped_at is not None:
+        clock.state = ClockState.MET if stopped_at <= clock.due_at else ClockState.STOPPED
+        clock.stopped_at, clock.next_check_at = stopped_at, None
+    return clock
+
+
+def clock_start(
+    *,
+    ticket: Ticket,
+    kind: str,
+    amount: int,
+    unit: str,
+    dispatch: Dispatch | None = None,
+    start: dt.datetime | None = None,
+) -> Clock:
+    """Start a clock (call inside the action's transaction)."""
+    clock = new_clock(
+        ticket=ticket, kind=kind, amount=amount, unit=unit, dispatch=dispatch, start=start
+    )
+    clock.save(force_insert=True)
+    _show_on_dispatch(clock)
+    return clock
+
+
+def show_on_dispatches(clocks: list[Clock]) -> None:
+    """Before a loader saves new dispatches (the demo, a history import):
+    copy each dispatch's latest deadline of each kind onto it, in memory,
+    from clocks made by :func:`new_clock`. Save the clocks after the
+    dispatches with ``Clock.objects.bulk_create``."""
+    for clock in sorted(clocks, key=lambda c: c.started_at):
+        column = _DISPATCH_DUE_FIELD.get(clock.kind)
+        if clock.dispatch is not None and column is not None:
+            setattr(clock.dispatch, column, clock.due_at)
 
 
 def count_provisional() -> int:
@@ -96,12 +155,22 @@ def count_provisional() -> int:
 def clock_stop(
     *, ticket: Ticket, kinds: list[str], dispatch: Dispatch | None = None, met: bool = True
 ) -> int:
-    """Stop running clocks; ``met`` marks the deadline as kept when stopped in time."""
+    """Stop running clocks. ``met``: the work was done, so the deadline
+    counts as kept when stopped in time (and stays shown on the dispatch);
+    otherwise the deadline is withdrawn (a return, a parked case, a fresh
+    start) and the dispatch no longer shows it."""
     now = timezone.now()
     qs = Clock.objects.filter(ticket=ticket, kind__in=kinds, state=ClockState.RUNNING)
     if dispatch is not None:
         qs = qs.filter(dispatch=dispatch)
     if not met:
+        withdrawn = list(qs.exclude(dispatch=None).values_list("dispatch_id", "kind"))
+        for dispatch_id, kind in withdrawn:
+            column = _DISPATCH_DUE_FIELD.get(kind)
+            if column is not None:
+                Dispatch.objects.filter(pk=dispatch_id).update(**{column: None})
+                if dispatch is not None and dispatch.pk == dispatch_id:
+                    setattr(dispatch, column, None)
         return qs.update(state=ClockState.STOPPED, stopped_at=now, next_check_at=None)
     kept = qs.filter(due_at__gte=now).update(
         state=ClockState.MET, stopped_at=now, next_check_at=None
@@ -118,6 +187,7 @@ def clock_move(*, clock: Clock, due_at: dt.datetime) -> Clock:
     clock.next_check_at = clock.remind_at
     clock.provisional = False
     clock.save(update_fields=["due_at", "remind_at", "level", "next_check_at", "provisional"])
+    _show_on_dispatch(clock)
     return clock
 
 
@@ -131,11 +201,36 @@ def running_clock(ticket: Ticket, kind: str, dispatch: Dispatch | None = None) -
 # --- the sweep -------------------------------------------------------------------
 
 
-def _staff(role: str, **where: Any) -> Any:
+def _staff(roles: str | list[str], **where: Any) -> Any:
+    """Active users with an active post in ``roles`` matching ``where``
+    (``posts__…`` lookups), each with ``sms_phone``: the mobile on such a post."""
+    roles = [roles] if isinstance(roles, str) else roles
+    on_post = {key.removeprefix("posts__"): value for key, value in where.items()}
+    phone = (
+        Post.objects.filter(user=OuterRef("pk"), active=True, role__in=roles, **on_post)
+        .exclude(phone="")
+        .order_by("id")
+        .values("phone")[:1]
+    )
     return (
         get_user_model()
-        .objects.filter(is_active=True, posts__active=True, posts__role=role, **where)
+        .objects.filter(is_active=True, posts__active=True, posts__role__in=roles, **where)
+        .annotate(sms_phone=Subquery(phone))
         .distinct()
+    )
+
+
+def _nearest_leadership(path: str) -> Subquery:
+    """The path of the nearest area above the street, walking up (district,
+    then city), where an active leader sits: a subquery, so that L3's
+    recipients stay one query per batch."""
+    above = [path[: depth * Area.steplen] for depth in range(LEVELS.index(AreaLevel.STREET), 0, -1)]
+    return Subquery(
+        Post.objects.filter(
+            active=True, role=Role.LEADER, user__is_active=True, area__path__in=above
+        )
+        .order_by("-area__depth")
+        .values("area__path")[:1]
     )
 
 
@@ -151,10 +246,12 @@ def _who(clock: Clock, step: int) -> Any:
             return _staff(Role.DEPARTMENT_HEAD, posts__department_id=department_id)
         return _staff(Role.STREET_OFFICER, posts__area__path=ticket.path[: 3 * Area.steplen])
     if step == Step.STREET:
-        return _staff(Role.LEADER, posts__area__path=ticket.path[: 3 * Area.steplen]) | _staff(
-            Role.STREET_OFFICER, posts__area__path=ticket.path[: 3 * Area.steplen]
+        return _staff(
+            [Role.LEADER, Role.STREET_OFFICER], posts__area__path=ticket.path[: 3 * Area.steplen]
         )
-    return _staff(Role.LEADER, posts__area__path=ticket.path[: 2 * Area.steplen])
+    # L3: the leaders of the nearest level above the street that has any —
+    # the district's, or the city's when the district has none (decision 0024).
+    return _staff(Role.LEADER, posts__area__path=_nearest_leadership(ticket.path))
 
 
 _TITLES = {
@@ -175,16 +272,39 @@ def _also_told(clock: Clock, step: int) -> Any:
     return None
 
 
-def _recipients(clock: Clock, step: int) -> list[tuple[Any, bool]]:
-    """(user, email?) for one step: ``_who`` by inbox and email (from the
-    deadline on), ``_also_told`` by inbox; nobody twice."""
-    emailed = step >= Step.DUE
-    out = [(user, emailed) for user in _who(clock, step)]
+#: The ladder's channels beyond the inbox, for the people ``_who`` names: email
+#: from the deadline on; SMS at the urgent steps, when SMS is on. From L2 the
+#: case leaves the department for leaders, who are away from the portal more
+#: than anyone (docs/decisions/0024).
+_EMAILED = frozenset({Step.DUE, Step.STREET, Step.DISTRICT})
+_URGENT = frozenset({Step.STREET, Step.DISTRICT})
+
+
+def _recipients(clock: Clock, step: int) -> list[tuple[Any, bool, str]]:
+    """(user, email?, phone to text or "") for one step: ``_who`` by inbox,
+    ``_EMAILED`` and ``_URGENT`` (SMS to the mobile on their post), and
+    ``_also_told`` by inbox only; nobody twice."""
+    emailed = step in _EMAILED
+    texted = step in _URGENT and sms_enabled()
+    out = [(user, emailed, (user.sms_phone or "") if texted else "") for user in _who(clock, step)]
     quiet = _also_told(clock, step)
     if quiet is not None:
-        seen = {user.pk for user, _email in out}
-        out += [(user, False) for user in quiet if user.pk not in seen]
+        seen = {user.pk for user, _email, _phone in out}
+        out += [(user, False, "") for user in quiet if user.pk not in seen]
     return out
+
+
+def _sms_params(clock: Clock, step: int) -> dict[str, str]:
+    """Parameters of the SMS template (``SMS_TEMPLATE_CODE``, docs/decisions/0024),
+    in the portal's language: a provider approves one template, in Chinese."""
+    with translation.override(settings.LANGUAGE_CODE):
+        kind = str(ClockKind(clock.kind).label) if clock.kind in ClockKind.values else clock.kind
+    return {
+        "number": clock.ticket.number,
+        "kind": kind,
+        "level": f"L{step}",
+        "due": clock.due_at.astimezone(workcalendar.TZ).strftime("%Y-%m-%d %H:%M"),
+    }
 
 
 def _audience(clock: Clock, step: int) -> tuple[Any, ...]:
@@ -193,6 +313,7 @@ def _audience(clock: Clock, step: int) -> tuple[Any, ...]:
     if step in (Step.REMIND, Step.DUE) and department_id is not None:
         return (step, "department", department_id)
     if step == Step.DISTRICT:
+        # The district decides L3 (its leaders, else the city's above it).
         return (step, "district", clock.ticket.path[: 2 * Area.steplen])
     return (step, "street", clock.ticket.path[: 3 * Area.steplen])
 
@@ -273,6 +394,7 @@ def _take_steps(pairs: list[tuple[Clock, int]], now: dt.datetime) -> int:
     supervised: dict[int, str] = {}
     notes: list[Notification] = []
     emailed: list[str] = []  # per notification: the address to email, or ""
+    texted: list[tuple[str, dict[str, str]]] = []  # per notification: phone and SMS parameters
     audiences: dict[tuple[Any, ...], list[Any]] = {}
     kinds = {kind: str(label) for kind, label in ClockKind.choices}
     with translation.override(None):  # the labels' msgids, for readers' languages
@@ -309,7 +431,7 @@ def _take_steps(pairs: list[tuple[Clock, int]], now: dt.datetime) -> int:
         key = _audience(clock, step)
         if key not in audiences:
             audiences[key] = _recipients(clock, step)
-        for user, email in audiences[key]:
+        for user, email, phone in audiences[key]:
             notes.append(
                 Notification(
                     user_id=user.pk,
@@ -325,6 +447,7 @@ def _take_steps(pairs: list[tuple[Clock, int]], now: dt.datetime) -> int:
                 )
             )
             emailed.append(user.email if email else "")
+            texted.append((phone, _sms_params(clock, step)) if phone else ("", {}))
     bulk_insert(events, need_ids=False)
     hooks.ticket_events(events)
     if supervised:
@@ -358,6 +481,11 @@ def _take_steps(pairs: list[tuple[Clock, int]], now: dt.datetime) -> int:
             )
             for n, address in zip(created, emailed, strict=True)
             if address
+        ]
+        + [
+            sms(phone=phone, params=params, text=n.title, notification_id=n.pk)
+            for n, (phone, params) in zip(created, texted, strict=True)
+            if phone
         ]
     )
     return len(taken)
@@ -440,8 +568,7 @@ def recompute_provisional(year: int, actor: Any = None) -> int:
         if clock.level == 0:
             clock.next_check_at = clock.remind_at
         clock.save(update_fields=["due_at", "provisional", "remind_at", "next_check_at"])
-        if clock.dispatch_id and clock.kind == ClockKind.HANDLE:
-            Dispatch.objects.filter(pk=clock.dispatch_id).update(handle_due_at=deadline.due_at)
+        _show_on_dispatch(clock)
         TicketEvent.objects.create(
             ticket=clock.ticket,
             dispatch_id=clock.dispatch_id,

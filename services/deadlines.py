@@ -7,9 +7,6 @@ a category's own clock policy overrides the urgency default for 一般/疑难.
 
 from __future__ import annotations
 
-import datetime as dt
-
-from core import workcalendar
 from services.models import Category, ClockUnit, Urgency
 
 CLAIM_LIMIT: dict[str, tuple[int, str]] = {
@@ -31,18 +28,6 @@ def category_policy(category: Category) -> tuple[int, str] | None:
         if c is not None and c.clock_amount and c.clock_unit:
             return c.clock_amount, c.clock_unit
     return None
-
-
-def claim_due(start: dt.datetime, urgency: str) -> workcalendar.Deadline:
-    amount, unit = CLAIM_LIMIT[urgency]
-    return workcalendar.add(start, amount, unit)
-
-
-def handle_due(start: dt.datetime, urgency: str, category: Category) -> workcalendar.Deadline:
-    amount, unit = HANDLE_LIMIT[urgency]
-    if urgency in (Urgency.NORMAL, Urgency.COMPLEX):
-        amount, unit = category_policy(category) or (amount, unit)
-    return workcalendar.add(start, amount, unit)
 
 
 #: A whistle for emergency response (应急处置): departments report within

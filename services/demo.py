@@ -19,11 +19,12 @@ from django.utils import timezone
 
 from core.workcalendar import TZ
 from governance.models import Department
-from services import deadlines
+from services import clocks, deadlines
 from services.categories import seed_categories
 from services.models import (
     Callback,
     Category,
+    CityPolicy,
     Clock,
     Dispatch,
     RoutingRule,
@@ -123,6 +124,8 @@ def _route(
 def seed(city: Any) -> dict[str, int]:
     seed_categories(Category)
     _routing(city)
+    # 乌海 lets its grids whistle directly (网格吹哨、干部报到, source 002).
+    CityPolicy.objects.update_or_create(city=city.city, defaults={"grid_may_whistle": True})
     rng = random.Random(150300)  # noqa: S311 - demo data, not security
     User = get_user_model()
     users = {
@@ -297,7 +300,6 @@ def seed(city: Any) -> dict[str, int]:
             state="awaiting_claim",
             dispatched_by=street_user,
             dispatched_at=at,
-            claim_due_at=deadlines.claim_due(at, ticket.urgency).due_at,
         )
         dispatches.append(dispatch)
         events.append(
@@ -345,9 +347,6 @@ def seed(city: Any) -> dict[str, int]:
         claimed = step(600)
         dispatch.state, dispatch.claimed_by, dispatch.claimed_at = "claimed", dept_user, claimed
         dispatch.claimed_by = dept_user or users["department_officer"]
-        dispatch.handle_due_at = deadlines.handle_due(
-            claimed, ticket.urgency, ticket.category
-        ).due_at
         events.append(
             TicketEvent(
                 ticket=ticket,
@@ -481,35 +480,39 @@ def seed(city: Any) -> dict[str, int]:
                     at=t,
                 )
             )
-    Dispatch.objects.bulk_create(dispatches, batch_size=500)
-    # Running deadlines for live dispatches, as the actions would have started
-    # them: the beat sweep reminds and escalates the overdue ones in the demo.
+    # Their deadlines come from the clocks module, as the actions' do.
     clock_rows = []
     for d in dispatches:
-        if d.state == "awaiting_claim" and d.claim_due_at:
-            amount, unit, kind = deadlines.claim_policy(
-                d.ticket.urgency, d.whistle_type, d.ticket.category
-            )
-            start, due = d.dispatched_at, d.claim_due_at
-        elif d.state == "claimed" and d.claimed_at and d.handle_due_at:
-            amount, unit = deadlines.handle_policy(d.ticket.urgency, d.ticket.category)
-            kind, start, due = "handle", d.claimed_at, d.handle_due_at
-        else:
-            continue
-        remind = start + (due - start) * 0.75
+        amount, unit, kind = deadlines.claim_policy(
+            d.ticket.urgency, d.whistle_type, d.ticket.category
+        )
+        claim_end = d.claimed_at or (d.closed_at if d.state == "returned" else None)
         clock_rows.append(
-            Clock(
+            clocks.new_clock(
                 ticket=d.ticket,
                 dispatch=d,
                 kind=kind,
-                started_at=start,
                 amount=amount,
                 unit=unit,
-                due_at=due,
-                remind_at=remind,
-                next_check_at=remind,
+                start=d.dispatched_at,
+                stopped_at=claim_end,
             )
         )
+        if d.claimed_at is not None:
+            amount, unit = deadlines.handle_policy(d.ticket.urgency, d.ticket.category)
+            clock_rows.append(
+                clocks.new_clock(
+                    ticket=d.ticket,
+                    dispatch=d,
+                    kind="handle",
+                    amount=amount,
+                    unit=unit,
+                    start=d.claimed_at,
+                    stopped_at=d.replied_at if d.state != "claimed" else None,
+                )
+            )
+    clocks.show_on_dispatches(clock_rows)
+    Dispatch.objects.bulk_create(dispatches, batch_size=500)
     Clock.objects.bulk_create(clock_rows, batch_size=500)
     for event in events:
         if event.verb not in ("report", "self_handle", "self_close", "callback"):
@@ -528,5 +531,5 @@ def seed(city: Any) -> dict[str, int]:
         "tickets": len(tickets),
         "ticket events": len(events),
         "dispatches": len(dispatches),
-        "running clocks": len(clock_rows),
+        "running clocks": sum(1 for c in clock_rows if c.state == "running"),
     }

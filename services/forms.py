@@ -226,8 +226,12 @@ class CallbackForm(forms.Form):
     note = forms.CharField(
         label=_("Note"), required=False, max_length=4000, widget=forms.Textarea(attrs=TEXT)
     )
-    reopen = forms.BooleanField(
-        label=_("Reopen for the department (重办) when unsatisfied"), required=False
+
+
+class ReopenForm(forms.Form):
+    resolution = forms.ChoiceField(label=_("Resolved?"), choices=Resolution.choices)
+    note = forms.CharField(
+        label=_("What the resident says"), max_length=4000, widget=forms.Textarea(attrs=TEXT)
     )
 
 

@@ -2,30 +2,13 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from services.verbs import VERBS
+
+#: Timeline words: every workflow verb's (from the verb registry) and the
+#: system's own events.
 EVENT_LABELS = {
-    "report": _("Reported"),
-    "self_handle": _("Taken on locally"),
-    "self_close": _("Fixed locally and closed"),
-    "whistle": _("Whistled to departments"),
+    **{verb: v.done for verb, v in VERBS.items()},
     "dispatched": _("Dispatched"),
-    "claim": _("Claimed"),
-    "request_return": _("Return requested"),
-    "approve_return": _("Return approved"),
-    "reject_return": _("Return rejected"),
-    "progress": _("Progress note"),
-    "reply": _("Replied"),
-    "close": _("Verified and closed"),
-    "rework": _("Sent back for rework"),
-    "callback": _("Resident called back"),
-    "reopen": _("Reopened"),
-    "request_extension": _("Extension requested"),
-    "approve_extension": _("Extension approved"),
-    "reject_extension": _("Extension denied"),
-    "request_on_account": _("On-account requested"),
-    "approve_on_account": _("On account approved"),
-    "reject_on_account": _("On-account refused"),
-    "resume": _("Resumed"),
-    "supervise": _("Supervision opened"),
     "remind": _("Deadline reminder"),
     "escalate": _("Escalated"),
     "deadline_recomputed": _("Deadline recomputed"),

@@ -664,6 +664,10 @@ class Clock(models.Model):
                 condition=Q(state="running", next_check_at__isnull=False),
             ),
             models.Index(fields=["ticket", "state"], name="clock_ticket_idx"),
+            # "overdue" (services.selectors.overdue_q): running clocks past due
+            models.Index(
+                fields=["due_at"], name="clock_running_due_idx", condition=Q(state="running")
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -703,3 +707,54 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.clock_id} step {self.step}"
+
+
+class CityPolicy(models.Model):
+    """A city's own choices for its case loop. One row per city; a city
+    without a row uses the defaults (street and community whistle)."""
+
+    city = models.OneToOneField(
+        Area,
+        verbose_name=_("city"),
+        on_delete=models.CASCADE,
+        related_name="case_policy",
+        limit_choices_to={"level": "city"},
+    )
+    grid_may_whistle = models.BooleanField(
+        _("grids may whistle"),
+        default=False,
+        help_text=_("网格吹哨: grid workers call departments directly."),
+    )
+    community_may_whistle = models.BooleanField(_("communities may whistle"), default=True)
+    street_may_whistle = models.BooleanField(_("streets may whistle"), default=True)
+
+    class Meta:
+        verbose_name = _("case policy of a city")
+        verbose_name_plural = _("case policies of cities")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(grid_may_whistle=True)
+                | Q(community_may_whistle=True)
+                | Q(street_may_whistle=True),
+                name="city_policy_someone_whistles",
+            )
+        ]
+
+    #: Defaults for a city without a row, in the order grid, community, street.
+    DEFAULT_WHISTLE_LEVELS = frozenset({"community", "street"})
+
+    def __str__(self) -> str:
+        return str(self.city)
+
+    @property
+    def whistle_levels(self) -> frozenset[str]:
+        """The capacities (``grid``/``community``/``street``) that may whistle."""
+        return frozenset(
+            level
+            for level, allowed in (
+                ("grid", self.grid_may_whistle),
+                ("community", self.community_may_whistle),
+                ("street", self.street_may_whistle),
+            )
+            if allowed
+        )

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 
+from core.types import Actor
 from governance.models import Area
 from services.models import RoutingRule, Ticket
 
 
-def follow_moved_paths(old_path: str, new_path: str) -> None:
+def follow_moved_paths(*, actor: Actor, old_path: str, new_path: str) -> None:
     """Rewrite the stored path prefix of every ticket under a moved area.
 
     Runs inside the governance action's transaction: one UPDATE, so a move and
@@ -20,6 +21,6 @@ def follow_moved_paths(old_path: str, new_path: str) -> None:
     )
 
 
-def follow_merged_areas(source: Area, target: Area) -> None:
+def follow_merged_areas(*, actor: Actor, source: Area, target: Area) -> None:
     """Routing rules on a merged area now apply to the area it merged into."""
     RoutingRule.objects.filter(area=source).update(area=target)

@@ -6,7 +6,15 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+)
 from django.utils import timezone
 
 from core.types import AnyUser
@@ -14,8 +22,11 @@ from governance.models import Area
 from governance.selectors import user_scope
 from services.models import (
     ACTIVE_DISPATCH_STATES,
+    OPEN_STATES,
     Category,
     CategoryCitySetting,
+    Clock,
+    ClockState,
     Dispatch,
     RoutingRule,
     Ticket,
@@ -51,11 +62,49 @@ def ticket_list(*, user: AnyUser) -> QuerySet[Ticket]:
     return qs
 
 
-def overdue_dispatch_q(now: dt.datetime) -> Q:
-    """Dispatches past their claim or handling deadline."""
-    return Q(state="awaiting_claim", claim_due_at__lt=now) | Q(
-        state="claimed", handle_due_at__lt=now
+# --- overdue: the one definition ---------------------------------------------
+
+
+def overdue_q(now: dt.datetime, prefix: str = "") -> Q:
+    """**Overdue** means: a clock still running past its deadline. This is
+    the only definition; a case or a dispatch is overdue when one of its
+    clocks is (``prefix`` reaches clocks across a relation, e.g. ``clocks__``).
+    Stopped clocks are never overdue, however late they stopped."""
+    return Q(**{f"{prefix}state": ClockState.RUNNING, f"{prefix}due_at__lt": now})
+
+
+def ticket_overdue_q(now: dt.datetime) -> Q:
+    """Tickets with an overdue clock."""
+    return Q(Exists(Clock.objects.filter(overdue_q(now), ticket=OuterRef("pk"))))
+
+
+def dispatch_overdue_q(now: dt.datetime) -> Q:
+    """Dispatches with an overdue clock (claim, report or handling)."""
+    return Q(Exists(Clock.objects.filter(overdue_q(now), dispatch=OuterRef("pk"))))
+
+
+def clock_rows(ticket: Ticket) -> list[dict[str, Any]]:
+    """A ticket's deadlines, oldest first, each with whether it is overdue."""
+    clocks = (
+        ticket.clocks.select_related("dispatch__department")
+        .annotate(is_overdue=ExpressionWrapper(overdue_q(timezone.now()), BooleanField()))
+        .order_by("started_at", "id")
     )
+    return [
+        {
+            "id": c.pk,
+            "kind": c.kind,
+            "state": c.state,
+            "started_at": c.started_at,
+            "due_at": c.due_at,
+            "remind_at": c.remind_at,
+            "provisional": c.provisional,
+            "level": c.level,
+            "overdue": bool(c.is_overdue),
+            "department": c.dispatch.department.name if c.dispatch else None,
+        }
+        for c in clocks
+    ]
 
 
 def ticket_list_for_display(*, user: AnyUser) -> QuerySet[Ticket]:
@@ -82,10 +131,7 @@ def ticket_filter(qs: QuerySet[Ticket], filters: dict[str, Any]) -> QuerySet[Tic
     if urgency := filters.get("urgency"):
         qs = qs.filter(urgency=urgency)
     if filters.get("overdue") is not None:
-        now = timezone.now()
-        overdue = Exists(
-            Dispatch.objects.filter(ticket=OuterRef("pk")).filter(overdue_dispatch_q(now))
-        )
+        overdue = ticket_overdue_q(timezone.now())
         qs = qs.filter(overdue) if filters["overdue"] else qs.exclude(overdue)
     # A plain date means the whole local day: from its first moment, up to
     # and including its last.
@@ -153,19 +199,6 @@ def routing_suggestions(ticket: Ticket) -> list[RoutingRule]:
     return out
 
 
-def overdue_clocks(*, user: AnyUser, now: Any = None) -> QuerySet[Any]:
-    """Running claim/handle clocks past their deadline, in the user's scope."""
-    from services.models import Clock
-
-    now = now or timezone.now()
-    return Clock.objects.filter(
-        state="running",
-        kind__in=["claim", "handle", "whistle_report"],
-        due_at__lt=now,
-        ticket__in=ticket_list(user=user),
-    )
-
-
 def supervision_list(*, user: AnyUser) -> QuerySet[Ticket]:
     """The 督办清单: open tickets that are overdue or under supervision.
 
@@ -173,15 +206,7 @@ def supervision_list(*, user: AnyUser) -> QuerySet[Ticket]:
     """
     from django.db.models import Subquery
 
-    from services.models import OPEN_STATES, Clock
-
-    now = timezone.now()
-    overdue = Clock.objects.filter(
-        ticket=OuterRef("pk"),
-        state="running",
-        kind__in=["claim", "handle", "whistle_report"],
-        due_at__lt=now,
-    )
+    overdue = Clock.objects.filter(overdue_q(timezone.now()), ticket=OuterRef("pk"))
     return (
         ticket_list(user=user)
         .filter(state__in=OPEN_STATES)
@@ -255,7 +280,7 @@ def supervision_summary(*, user: AnyUser) -> dict[str, Any]:
         .annotate(
             overdue=Count(
                 "ticket",
-                filter=Q(clocks__state="running", clocks__due_at__lt=timezone.now()),
+                filter=overdue_q(timezone.now(), prefix="clocks__"),
                 distinct=True,
             ),
             supervised=Count("ticket", filter=Q(ticket__supervised=True), distinct=True),

@@ -5,6 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core import dates
 from core.logging import mask_phone
 from governance.models import Area, Department
 from governance.serializers import AreaBriefSerializer
@@ -23,6 +24,7 @@ from services.models import (
     Urgency,
     WhistleType,
 )
+from services.selectors import clock_rows
 
 
 class CategorySerializer(serializers.ModelSerializer[Category]):
@@ -197,27 +199,6 @@ class TicketDetailSerializer(TicketListSerializer):
         read_only_fields = fields
 
 
-def clock_rows(ticket: Ticket) -> list[dict[str, Any]]:
-    from django.utils import timezone
-
-    now = timezone.now()
-    return [
-        {
-            "id": c.pk,
-            "kind": c.kind,
-            "state": c.state,
-            "started_at": c.started_at,
-            "due_at": c.due_at,
-            "remind_at": c.remind_at,
-            "provisional": c.provisional,
-            "level": c.level,
-            "overdue": c.state == "running" and c.due_at < now,
-            "department": c.dispatch.department.name if c.dispatch else None,
-        }
-        for c in ticket.clocks.select_related("dispatch__department").order_by("started_at", "id")
-    ]
-
-
 # --- inputs -------------------------------------------------------------------
 
 
@@ -306,11 +287,17 @@ class CallbackSerializer(serializers.Serializer[Any]):
         choices=Satisfaction.choices, required=False, allow_blank=True, default=""
     )
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
-    reopen = serializers.BooleanField(default=False)
+
+
+class ReopenSerializer(serializers.Serializer[Any]):
+    """重办: the resident was reached and is unsatisfied."""
+
+    resolution = serializers.ChoiceField(choices=Resolution.choices)
+    note = serializers.CharField(max_length=4000)
 
 
 class ExtensionSerializer(serializers.Serializer[Any]):
-    requested_due_at = serializers.DateTimeField()
+    requested_due_at = dates.DateTimeField()  # years 1900–2999: no overflow
     reason = serializers.CharField(max_length=4000)
     legal_basis = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=4000

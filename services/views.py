@@ -9,8 +9,6 @@ caller's posts is a 404 here exactly as in the API.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -21,34 +19,31 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import ApplicationError, Conflict, NotFound
+from core.idempotency import idempotent_form
 from core.logging import mask_phone
 from core.types import User
 from core.web import is_htmx, keyset_page, redirect, run_action
 from governance.models import Area
 from governance.selectors import area_list, department_list, user_scope
-from services import actions, selectors
+from services import actions, selectors, verbs
 from services import forms as f
-from services.access import access_dispatch, access_ticket, allowed_verbs, capacities
+from services.access import access_dispatch, access_ticket, capacities, user_verbs
 from services.labels import EVENT_LABELS, TONES
 from services.models import (
     ACTIVE_DISPATCH_STATES,
     Attachment,
     Dispatch,
     DispatchState,
-    ExtensionRequest,
-    OnAccountRequest,
-    ReturnRequest,
     ReviewState,
     Ticket,
     TicketState,
 )
-from services.serializers import clock_rows
+from services.selectors import clock_rows
 
 
 def _user(request: HttpRequest) -> User:
@@ -78,6 +73,7 @@ def _city(user: Any) -> Area | None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotent_form  # a double-clicked submit logs one case
 def ticket_new(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     categories = selectors.categories_for_city(_city(user))
@@ -145,162 +141,23 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 # --- the case page --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Step:
-    """One step a person can take from the case page."""
-
-    verb: str  # the workflow verb that enables it
-    title: Promise
-    form: type[forms.Form] | None
-    run: Callable[[HttpRequest, Ticket, Dispatch | None, dict[str, Any]], Any]
-    tone: str = "primary"
-    help: Promise | str = ""
-
-    @property
-    def has_form(self) -> bool:
-        # Templates call callables, so they must not see the form class itself.
-        return self.form is not None
+#: The case page's steps, from the verb registry.
+STEPS = verbs.STEPS
 
 
-def _on_ticket(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return lambda request, ticket, _dispatch, data: fn(ticket=ticket, actor=_user(request), **data)
-
-
-def _on_dispatch(fn: Callable[..., Any]) -> Callable[..., Any]:
-    def run(
-        request: HttpRequest, _ticket: Ticket, dispatch: Dispatch | None, data: dict[str, Any]
-    ) -> Any:
-        if dispatch is None:
-            raise NotFound(_("Your department has no live dispatch on this case."))
-        return fn(dispatch=dispatch, actor=_user(request), **data)
-
-    return run
-
-
-STEPS: dict[str, Step] = {
-    s.verb: s
-    for s in [
-        Step(
-            "self_handle",
-            gettext_lazy("Handle locally"),
-            f.NoteForm,
-            _on_ticket(actions.ticket_self_handle),
-            "secondary",
-            gettext_lazy("The grid or community fixes it itself (自行处置)."),
-        ),
-        Step(
-            "self_close",
-            gettext_lazy("Close as fixed"),
-            f.ResultForm,
-            _on_ticket(actions.ticket_self_close),
-            "success",
-        ),
-        Step(
-            "whistle",
-            gettext_lazy("Whistle to departments"),
-            f.WhistleForm,
-            _on_ticket(actions.ticket_whistle),
-            "danger",
-            gettext_lazy("吹哨: one lead department, any number to assist or be informed."),
-        ),
-        Step("claim", gettext_lazy("Claim"), None, _on_dispatch(actions.ticket_claim), "primary"),
-        Step(
-            "progress",
-            gettext_lazy("Add progress"),
-            f.ProgressForm,
-            _on_dispatch(actions.ticket_progress),
-            "secondary",
-        ),
-        Step(
-            "reply",
-            gettext_lazy("Reply with the result"),
-            f.ResultForm,
-            _on_dispatch(actions.ticket_reply),
-            "success",
-        ),
-        Step(
-            "request_return",
-            gettext_lazy("Return the case"),
-            f.ReturnForm,
-            _on_dispatch(actions.ticket_request_return),
-            "outline-danger",
-            gettext_lazy("退单: the street reviews the return."),
-        ),
-        Step(
-            "request_extension",
-            gettext_lazy("Ask for more time"),
-            f.ExtensionForm,
-            _on_dispatch(actions.ticket_request_extension),
-            "outline-secondary",
-            gettext_lazy("Only before the deadline; the street decides."),
-        ),
-        Step(
-            "request_on_account",
-            gettext_lazy("Put on account"),
-            f.OnAccountForm,
-            _on_dispatch(actions.ticket_request_on_account),
-            "outline-secondary",
-            gettext_lazy("挂账: cannot be solved now; needs the street's approval."),
-        ),
-        Step(
-            "close",
-            gettext_lazy("Verify and close"),
-            f.NoteForm,
-            _on_ticket(actions.ticket_close),
-            "success",
-        ),
-        Step(
-            "rework",
-            gettext_lazy("Send back for rework"),
-            f.RequiredNoteForm,
-            _on_ticket(actions.ticket_rework),
-            "outline-danger",
-        ),
-        Step(
-            "callback",
-            gettext_lazy("Record the callback"),
-            f.CallbackForm,
-            _on_ticket(actions.ticket_callback),
-            "primary",
-            gettext_lazy("回访: call the resident and record what they say."),
-        ),
-        Step("resume", gettext_lazy("Resume"), f.NoteForm, _on_ticket(actions.ticket_resume)),
-        Step(
-            "supervise",
-            gettext_lazy("Open supervision"),
-            f.SuperviseForm,
-            _on_ticket(actions.ticket_supervise),
-            "outline-danger",
-            gettext_lazy("督办: the case goes on the supervision list."),
-        ),
-    ]
-}
-
-_REVIEWS: dict[str, tuple[Any, Callable[..., Any]]] = {
-    "return": (ReturnRequest, actions.ticket_review_return),
-    "extension": (ExtensionRequest, actions.ticket_review_extension),
-    "on_account": (OnAccountRequest, actions.ticket_review_on_account),
-}
-_REVIEW_VERBS = {
-    "return": "approve_return",
-    "extension": "review_extension",
-    "on_account": "approve_on_account",
-}
-
-
-def _pending_reviews(ticket: Ticket, verbs: list[str]) -> list[tuple[str, Any]]:
+def _pending_reviews(ticket: Ticket, allowed: list[str]) -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = []
-    for kind, (model, _run) in _REVIEWS.items():
-        if _REVIEW_VERBS[kind] not in verbs:
+    for kind, review in verbs.REVIEWS.items():
+        if review.approve not in allowed:
             continue
-        pending = model.objects.filter(
+        pending = review.model.objects.filter(
             dispatch__ticket=ticket, state=ReviewState.PENDING
         ).select_related("dispatch__department", "requested_by")
         out.extend((kind, r) for r in pending)
     return out
 
 
-def _step_form(step: Step, request: HttpRequest, ticket: Ticket, data: Any = None) -> Any:
+def _step_form(step: verbs.Verb, request: HttpRequest, ticket: Ticket, data: Any = None) -> Any:
     if step.form is None:
         return None
     files = request.FILES if data is not None else None
@@ -328,7 +185,7 @@ _REPORT_VERBS = ("report",)
 
 
 def _detail_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
-    verbs, mine = allowed_verbs(request.user, ticket)
+    allowed, mine = user_verbs(request.user, ticket)
     dispatches = list(ticket.dispatches.select_related("department", "claimed_by").order_by("id"))
     timeline = list(selectors.ticket_timeline(ticket).order_by("at", "id"))
     for event in timeline:
@@ -345,10 +202,10 @@ def _detail_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
         "timeline": timeline,
         "clocks": clock_rows(ticket),
         "photos": photos,
-        "steps": [STEPS[v] for v in STEPS if v in verbs],
-        "reviews": _pending_reviews(ticket, verbs),
+        "steps": [STEPS[v] for v in STEPS if v in allowed],
+        "reviews": _pending_reviews(ticket, allowed),
         "mine": mine,
-        "routing": selectors.routing_suggestions(ticket) if "whistle" in verbs else [],
+        "routing": selectors.routing_suggestions(ticket) if "whistle" in allowed else [],
     }
 
 
@@ -361,22 +218,23 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotent_form  # a double-submitted step acts once
 def ticket_step(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
     """GET: the step's form (a dialog under htmx, a page without). POST: run it."""
     ticket = _ticket_or_404(request, pk)
     step = STEPS.get(verb)
     if step is None:
         raise Http404
-    verbs, mine = allowed_verbs(request.user, ticket)
+    allowed, mine = user_verbs(request.user, ticket)
     detail_url = reverse("ticket-detail", args=[ticket.pk])
-    if verb not in verbs:
+    if verb not in allowed:
         messages.warning(request, _("This step is not open to you on this case now."))
         return redirect(request, detail_url)
     form = _step_form(step, request, ticket, request.POST if request.method == "POST" else None)
     carrier = form if form is not None else forms.Form(request.POST or None)
     if request.method == "POST" and carrier.is_valid():
         data = dict(carrier.cleaned_data)
-        done = run_action(carrier, lambda: step.run(request, ticket, mine, data) or True)
+        done = run_action(carrier, lambda: step.run(_user(request), ticket, mine, data) or True)
         if done:
             messages.success(request, _("Done: %(step)s.") % {"step": step.title})
             return redirect(request, detail_url)
@@ -394,9 +252,9 @@ def ticket_step(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
 def ticket_review(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     """The street decides a pending return, extension or on-account request."""
     ticket = _ticket_or_404(request, pk)
-    if kind not in _REVIEWS:
+    if kind not in verbs.REVIEWS:
         raise Http404
-    model, run = _REVIEWS[kind]
+    model, run = verbs.REVIEWS[kind].model, verbs.REVIEWS[kind].action
     form = f.ReviewForm(request.POST)
     detail_url = reverse("ticket-detail", args=[ticket.pk])
     if not form.is_valid():
@@ -465,10 +323,10 @@ def queue(request: HttpRequest) -> HttpResponse:
         awaiting=Count("id", filter=QUEUE_TABS["awaiting"][1]),
         in_progress=Count("id", filter=QUEUE_TABS["in_progress"][1]),
         replied=Count("id", filter=QUEUE_TABS["replied"][1]),
-        overdue=Count("id", filter=selectors.overdue_dispatch_q(now)),
+        overdue=Count("id", filter=selectors.dispatch_overdue_q(now)),
     )
     condition = QUEUE_TABS[tab][1]
-    rows_qs = base.filter(condition if condition is not None else selectors.overdue_dispatch_q(now))
+    rows_qs = base.filter(condition if condition is not None else selectors.dispatch_overdue_q(now))
     order = ("claim_due_at", "id") if tab in ("awaiting", "overdue") else ("handle_due_at", "id")
     rows = list(rows_qs.order_by(*order)[:100])
     tabs = [(key, label, counts[key]) for key, (label, _q) in QUEUE_TABS.items()]

@@ -1,9 +1,9 @@
 """Shared fixtures: a small city and the personas of CONVENTIONS.md §11.
 
-    city 150300
-    └─ district A 150302 ── street A 150302001000 ── community A1 ── grid A1-1, A1-2
-    │                    └─ street B 150302002000 ── community B1 ── grid B1-1
-    └─ district Z 150303 (departments of another district)
+    city 150300000000
+    └─ district A 150302000000 ── street A 150302001000 ── community A1 ── grid A1-1, A1-2
+    │                          └─ street B 150302002000 ── community B1 ── grid B1-1
+    └─ district Z 150303000000 (departments of another district)
 
 Personas: street officer of A and of B, department officer of a district
 department (and one of another department), grid worker in grid A1-1 and in
@@ -69,9 +69,9 @@ class City:
 def city(db: Any) -> City:
     from governance import actions
 
-    c = make_city("乌海市", "150300")
-    d = make_child(c, "海勃湾区", "150302")
-    z = make_child(c, "海南区", "150303")
+    c = make_city("乌海市", "150300000000")
+    d = make_child(c, "海勃湾区", "150302000000")
+    z = make_child(c, "海南区", "150303000000")
     sa = make_child(d, "新华街道", "150302001000")
     sb = make_child(d, "海北街道", "150302002000")
     ca = make_child(sa, "新华社区", "150302001001")

@@ -27,7 +27,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("pw-for-tests-only")
 
 
-def make_city(name: str = "测试市", code: str = "150300") -> Area:
+def make_city(name: str = "测试市", code: str = "150300000000") -> Area:
     existing = Area.objects.filter(code=code).first()
     return existing or actions.area_create(parent=None, name=name, code=code, actor=None)
 
@@ -52,7 +52,7 @@ class AreaFactory(factory.Factory):
         parent = kwargs.get("parent")
         name = kwargs["name"]
         if level == "city":
-            return make_city(name=name, code=kwargs.get("code") or "150300")
+            return make_city(name=name, code=kwargs.get("code") or "150300000000")
         if parent is None:
             above = {
                 "district": "city",
@@ -64,9 +64,9 @@ class AreaFactory(factory.Factory):
         if level == "district":
             taken = set(Area.objects.filter(level="district").values_list("code", flat=True))
             code = kwargs.get("code") or next(
-                f"{parent.code[:4]}{n:02d}"
+                f"{parent.code[:4]}{n:02d}000000"
                 for n in range(1, 100)
-                if f"{parent.code[:4]}{n:02d}" not in taken
+                if f"{parent.code[:4]}{n:02d}000000" not in taken
             )
             return make_child(parent, name, code)
         return make_child(parent, name, kwargs.get("code"))

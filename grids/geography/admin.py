@@ -6,18 +6,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest
 
-from core.errors import ApplicationError
+from core.admin import ActionAdminMixin
 from grids.geography import actions
 from grids.geography.models import GridProfile
-
-
-def _fail(request: HttpRequest, exc: ApplicationError) -> None:
-    fields = exc.extra.get("fields") or {}
-    details = "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in fields.items())
-    messages.error(request, f"{exc.message} {details}".strip())
 
 
 class GridProfileForm(forms.ModelForm[GridProfile]):
@@ -32,7 +25,7 @@ class GridProfileForm(forms.ModelForm[GridProfile]):
 
 
 @admin.register(GridProfile)
-class GridProfileAdmin(admin.ModelAdmin[GridProfile]):
+class GridProfileAdmin(ActionAdminMixin, admin.ModelAdmin[GridProfile]):
     form = GridProfileForm
     list_display = ["grid", "kind", "subtype", "households", "population", "area_m2", "updated_at"]
     list_filter = ["kind", "subtype"]
@@ -60,17 +53,6 @@ class GridProfileAdmin(admin.ModelAdmin[GridProfile]):
         obj.__dict__.update(saved.profile.__dict__)
         for warning in saved.warnings:
             messages.warning(request, warning["message"])
-
-    def _changeform_view(
-        self, request: HttpRequest, object_id: Any, form_url: Any, extra_context: Any
-    ) -> Any:
-        try:
-            return super()._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
-        except ApplicationError as exc:
-            # Roll back the whole admin change, not just the failed action.
-            transaction.set_rollback(True)
-            _fail(request, exc)
-            return HttpResponseRedirect(request.get_full_path())
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # a grid keeps its profile; redraw it instead

@@ -30,9 +30,9 @@ from grids.geography.models import GridKind, GridProfile, GridSubtype
 
 #: District code → (lat, lng) of its centre.
 CENTRES: dict[str, tuple[float, float]] = {
-    "150302": (39.68, 106.82),  # 海勃湾区
-    "150303": (39.44, 106.89),  # 海南区
-    "150304": (39.50, 106.72),  # 乌达区
+    "150302000000": (39.68, 106.82),  # 海勃湾区
+    "150303000000": (39.44, 106.89),  # 海南区
+    "150304000000": (39.50, 106.72),  # 乌达区
 }
 _DEFAULT_CENTRE = (39.60, 106.80)
 CELL_M = 250.0  # a grid cell's nominal side

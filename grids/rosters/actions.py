@@ -13,15 +13,16 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import audit
+from core import audit, identity
 from core.errors import AccessDenied, Conflict, ValidationFailed
 from core.logging import mask_id_number, mask_phone
-from core.types import Actor, User
+from core.types import UNCHANGED, Actor, Unchanged, User
 from governance.access import ensure_can_manage_area
 from governance.models import Area, AreaLevel
 from governance.selectors import user_scope
@@ -35,12 +36,6 @@ from grids.rosters.models import (
     Worker,
 )
 from grids.rosters.selectors import user_manages_worker
-from grids.rosters.validators import (
-    id_number_errors,
-    normalize_id_number,
-    normalize_phone,
-    phone_errors,
-)
 
 logger = logging.getLogger("gridgov.rosters")
 
@@ -52,7 +47,6 @@ _FUTURE_TOLERANCE = dt.timedelta(minutes=10)
 
 _ENTRY_FIELDS = ["grid", "worker", "role", "full_time", "start", "end", "note"]
 _WORKER_FIELDS = ["name", "gender", "phone", "id_number", "user_id", "notes", "active"]
-_UNSET: Any = object()
 
 
 def worker_snapshot(worker: Worker) -> dict[str, Any]:
@@ -106,12 +100,14 @@ def _clean_worker_fields(
     gender = (gender or "").strip()
     if gender and gender not in Gender.values:
         errors["gender"] = [_("Choose male, female or leave it empty.")]
-    phone = normalize_phone(phone)
-    if e := phone_errors(phone):
-        errors["phone"] = e
-    id_number = normalize_id_number(id_number)
-    if e := id_number_errors(id_number):
-        errors["id_number"] = e
+    try:
+        phone = identity.validate_phone(phone)
+    except DjangoValidationError as exc:
+        errors["phone"] = exc.messages
+    try:
+        id_number = identity.validate_id_number(id_number)
+    except DjangoValidationError as exc:
+        errors["id_number"] = exc.messages
     if errors:
         raise ValidationFailed(extra={"fields": errors})
     return {
@@ -186,13 +182,13 @@ def worker_update(
     *,
     worker: Worker,
     actor: Actor,
-    name: str = _UNSET,
-    gender: str = _UNSET,
-    phone: str = _UNSET,
-    id_number: str = _UNSET,
-    user: User | None = _UNSET,
-    notes: str = _UNSET,
-    active: bool = _UNSET,
+    name: str | Unchanged = UNCHANGED,
+    gender: str | Unchanged = UNCHANGED,
+    phone: str | Unchanged = UNCHANGED,
+    id_number: str | Unchanged = UNCHANGED,
+    user: User | Unchanged | None = UNCHANGED,
+    notes: str | Unchanged = UNCHANGED,
+    active: bool | Unchanged = UNCHANGED,
 ) -> Worker:
     """Change some fields of a worker; omitted fields stay as they are.
 
@@ -204,7 +200,7 @@ def worker_update(
     raw_before = _raw(worker)
 
     def pick(value: Any, current: Any) -> Any:
-        return current if value is _UNSET else value
+        return current if value is UNCHANGED else value
 
     data = _clean_worker_fields(
         name=pick(name, worker.name),

@@ -12,39 +12,19 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.errors import ApplicationError
+from core.admin import ActionAdminMixin
 from grids.rosters import actions
 from grids.rosters.models import RosterEntry, Visit, VisitPhoto, Worker
 from grids.rosters.selectors import roster_entries, visit_list, worker_list
 
 
-def _fail(request: HttpRequest, exc: ApplicationError) -> None:
-    fields = exc.extra.get("fields") or {}
-    details = "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in fields.items())
-    messages.error(request, f"{exc.message} {details}".strip())
-
-
-class _ActionAdminMixin:
-    """Errors from actions roll the whole page back and show as a message."""
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> Any:
-        try:
-            # The admin's own atomic block is inside: an error here undoes
-            # the worker and its inline entries together.
-            return super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
-        except ApplicationError as exc:
-            _fail(request, exc)
-            return HttpResponseRedirect(request.get_full_path())
+class _ActionAdmin(ActionAdminMixin):
+    """Saves through actions: an error undoes the worker and its inline
+    entries together (ActionAdminMixin); nothing is deleted."""
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -79,7 +59,7 @@ class RosterEntryInline(admin.TabularInline[RosterEntry, Worker]):
 
 
 @admin.register(Worker)
-class WorkerAdmin(_ActionAdminMixin, admin.ModelAdmin[Worker]):
+class WorkerAdmin(_ActionAdmin, admin.ModelAdmin[Worker]):
     form = WorkerForm
     list_display = ["name", "code", "gender", "masked_phone", "masked_id_number", "active"]
     list_filter = ["active", "gender"]
@@ -153,7 +133,7 @@ class RosterEntryForm(_NoModelValidation, forms.ModelForm[RosterEntry]):
 
 
 @admin.register(RosterEntry)
-class RosterEntryAdmin(_ActionAdminMixin, admin.ModelAdmin[RosterEntry]):
+class RosterEntryAdmin(_ActionAdmin, admin.ModelAdmin[RosterEntry]):
     form = RosterEntryForm
     list_display = ["grid", "worker", "role", "full_time", "start", "end"]
     list_filter = ["role", "full_time"]
@@ -211,7 +191,7 @@ class VisitForm(_NoModelValidation, forms.ModelForm[Visit]):
 
 
 @admin.register(Visit)
-class VisitAdmin(_ActionAdminMixin, admin.ModelAdmin[Visit]):
+class VisitAdmin(_ActionAdmin, admin.ModelAdmin[Visit]):
     form = VisitForm
     list_display = ["visited_at", "grid", "worker", "kind", "household"]
     list_filter = ["kind"]

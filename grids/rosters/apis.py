@@ -18,14 +18,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import ValidationFailed
-from core.filters import IdFilter
+from core.filters import DateFilter, IdFilter
 from core.pagination import DefaultCursorPagination
+from core.parsers import FormParser, JSONParser
 from governance.models import Area
 from governance.selectors import user_scope
 from grids.rosters import actions, io
@@ -368,8 +369,9 @@ class VisitFilter(django_filters.FilterSet):
     area = IdFilter(method="filter_area", label="area id (subtree)")
     worker = IdFilter(field_name="worker_id")
     kind = django_filters.ChoiceFilter(choices=VisitKind.choices)
-    date_from = django_filters.DateFilter(method="filter_from", label="from date (inclusive)")
-    date_to = django_filters.DateFilter(method="filter_to", label="to date (inclusive)")
+    # core's DateFilter: years 1900–2999, so a day can be added and converted.
+    date_from = DateFilter(method="filter_from", label="from date (inclusive)")
+    date_to = DateFilter(method="filter_to", label="to date (inclusive)")
 
     class Meta:
         model = Visit

@@ -20,10 +20,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
+from core.identity import id_check_char
 from core.models import AuditEntry
 from governance.models import Area
 from grids.rosters.models import RosterEntry, RosterRole, Visit, VisitKind, Worker
-from grids.rosters.validators import id_check_char
 
 SEED = 786
 N_VISITS = 480

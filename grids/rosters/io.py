@@ -15,7 +15,10 @@ Import semantics (docs/decisions/0009-rosters.md):
   else created. Phone and ID number cells that are empty or masked
   (contain ``*``, as every export writes them) mean "unchanged", so an
   exported file imports back with no change;
-- the apply is all-or-nothing: one transaction, any error → nothing written.
+- every change goes through grids.rosters.actions, which own the rules and
+  their messages; the preview runs them in a transaction that is rolled
+  back, and the apply runs them again for real, all-or-nothing (one
+  transaction, any error → nothing written).
 """
 
 from __future__ import annotations
@@ -25,9 +28,11 @@ import datetime as dt
 import io
 import zipfile
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
@@ -35,21 +40,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core import identity
 from core.errors import ApplicationError, ValidationFailed
 from core.logging import mask_id_number, mask_phone
 from core.types import Actor, AnyUser
+from governance.access import ensure_can_manage_area
 from governance.models import Area, AreaLevel
 from governance.selectors import user_scope
 from grids.rosters import actions
 from grids.rosters.models import Gender, RosterEntry, RosterRole, Worker
-from grids.rosters.selectors import user_manages_worker, worker_list
-from grids.rosters.validators import (
-    id_number_errors,
-    is_masked,
-    normalize_id_number,
-    normalize_phone,
-    phone_errors,
-)
+from grids.rosters.selectors import worker_list
+from grids.rosters.validators import is_masked
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_ROWS = 20_000
@@ -283,6 +284,18 @@ def read_upload(upload: UploadedFile) -> list[tuple[int, dict[str, str]]]:
 
 
 # --- Planning --------------------------------------------------------------
+#
+# A row goes through small steps. Preparing (no writes, bulk reads only):
+# parse the cells, resolve the grid, resolve the worker, work out the
+# worker's changes. Running (the real actions, in one transaction): save the
+# people (create / update), end the entries the file ends, then hold the
+# entries the file wants open (add, or leave an open one as it is). Ends run
+# before adds so one file can move a full-time worker to another grid.
+#
+# The preview runs the same steps as the apply and rolls the transaction
+# back, so the actions alone decide what is allowed and say why; this module
+# only knows the file format and the import's own semantics (what a row
+# means, and that a row matching the current roster changes nothing).
 
 
 @dataclass
@@ -296,13 +309,6 @@ class RowError:
 
 
 @dataclass
-class NewWorker:
-    row: int
-    data: dict[str, Any]
-    worker: Worker | None = None  # set when applied
-
-
-@dataclass
 class Op:
     """One change the import makes (or would make)."""
 
@@ -310,24 +316,21 @@ class Op:
     action: str  # add | end | unchanged | create_worker | update_worker
     grid: Area | None = None
     worker: Worker | None = None
-    new_worker: NewWorker | None = None
+    name: str = ""
+    new_person: bool = False  # the worker is created by this file
     role: str = ""
     full_time: bool = False
     start: dt.date | None = None
     end: dt.date | None = None
-    note: str = ""
-    entry: RosterEntry | None = None
     worker_changes: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        w = self.worker or (self.new_worker.worker if self.new_worker else None)
-        name = w.name if w else (self.new_worker.data["name"] if self.new_worker else "")
         out: dict[str, Any] = {
             "row": self.row,
             "action": self.action,
             "grid_code": self.grid.code if self.grid else "",
-            "worker_code": w.code if w else "",
-            "name": name,
+            "worker_code": self.worker.code if self.worker else "",
+            "name": self.name,
         }
         if self.action in ("add", "end", "unchanged"):
             out |= {
@@ -342,7 +345,32 @@ class Op:
 
 
 @dataclass
+class _Row:
+    """One file row, as the preparing steps leave it for the run."""
+
+    number: int
+    cells: dict[str, str]
+    role: str = ""
+    full_time: bool = False
+    start: dt.date | None = None
+    end: dt.date | None = None
+    gender: str = ""
+    grid: Area | None = None
+    worker: Worker | None = None  # an existing worker
+    new_key: str = ""  # ID number of a person the file creates
+    creates_person: bool = False  # the first row naming that person
+    changes: dict[str, Any] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+
+    def fail(self, column: str, message: Any) -> None:
+        self.errors.append(RowError(self.number, column, str(message)))
+
+
+@dataclass
 class ImportPlan:
+    lookups: _Lookups | None = None
+    rows: list[_Row] = field(default_factory=list)  # rows that passed preparing
+    row_errors: list[RowError] = field(default_factory=list)  # from preparing
     ops: list[Op] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
 
@@ -361,6 +389,18 @@ class ImportPlan:
             "changes": [op.as_dict() for op in self.ops],
             "errors": [e.as_dict() for e in sorted(self.errors, key=lambda e: (e.row, e.column))],
         }
+
+
+@dataclass
+class _Lookups:
+    """What the rows refer to, read in bulk up front (a constant number of queries)."""
+
+    actor: AnyUser
+    grids: dict[str, Area]
+    by_pk: dict[int, Worker]
+    by_id_number: dict[str, Worker]
+    entries: dict[int, list[RosterEntry]]
+    roles: dict[str, str]
 
 
 def _parse_date(value: str) -> dt.date | None:
@@ -386,238 +426,358 @@ def _role_lookup() -> dict[str, str]:
     return out
 
 
-def plan_import(rows: list[tuple[int, dict[str, str]]], *, actor: AnyUser) -> ImportPlan:
-    """Validate every row and work out the changes, without writing anything.
+def _full_id_number(value: str) -> str:
+    """The ID number written in a cell, or "" when empty or masked (= unchanged)."""
+    return "" if is_masked(value) else identity.normalize_id_number(value)
 
-    A constant number of queries: grids, workers and their entries are read
-    in bulk up front.
-    """
-    plan = ImportPlan()
+
+def _load_lookups(rows: list[tuple[int, dict[str, str]]], *, actor: AnyUser) -> _Lookups:
     scope = user_scope(actor)
-    today = timezone.localdate()
-    roles = _role_lookup()
-
-    def err(row: int, column: str, message: str) -> None:
-        plan.errors.append(RowError(row, column, str(message)))
-
     grid_codes = {r["grid_code"] for _n, r in rows if r["grid_code"]}
-    grids = {
-        g.code: g
-        for g in Area.objects.filter(scope.work_q(), code__in=grid_codes, level=AreaLevel.GRID)
-    }
+    grids = Area.objects.filter(scope.work_q(), code__in=grid_codes, level=AreaLevel.GRID)
     worker_pks = {Worker.pk_from_code(r["worker_code"]) for _n, r in rows if r["worker_code"]}
     by_pk = {w.pk: w for w in worker_list(user=actor).filter(pk__in=worker_pks - {None})}
-    id_numbers = {
-        normalize_id_number(r["id_number"])
-        for _n, r in rows
-        if r["id_number"] and not is_masked(r["id_number"])
-    }
+    id_numbers = {_full_id_number(r["id_number"]) for _n, r in rows} - {""}
     # Only workers the importer may see: an ID number outside their scope is
     # never matched (nor named back); creating it again fails as worker_exists.
     by_id_number = {
         w.id_number: w for w in worker_list(user=actor).filter(id_number__in=id_numbers)
     }
-    known_ids = {w.pk for w in by_pk.values()} | {w.pk for w in by_id_number.values()}
-    entries_by_worker: dict[int, list[RosterEntry]] = defaultdict(list)
-    for entry in RosterEntry.objects.filter(worker_id__in=known_ids).select_related("grid"):
-        entries_by_worker[entry.worker_id].append(entry)
+    known = {w.pk for w in by_pk.values()} | {w.pk for w in by_id_number.values()}
+    entries: dict[int, list[RosterEntry]] = defaultdict(list)
+    for entry in RosterEntry.objects.filter(worker_id__in=known).select_related("grid"):
+        entries[entry.worker_id].append(entry)
+    return _Lookups(
+        actor=actor,
+        grids={g.code: g for g in grids},
+        by_pk=by_pk,
+        by_id_number=by_id_number,
+        entries=entries,
+        roles=_role_lookup(),
+    )
 
-    new_workers: dict[str, NewWorker] = {}
-    updated_workers: set[int] = set()
-    seen_keys: set[tuple[Any, ...]] = set()
-    ending: set[int] = set()  # entry ids ended by the file
-    wanted: list[Op] = []  # add/unchanged ops to check for full-time clashes afterwards
 
-    for number, r in rows:
-        n_errors = len(plan.errors)
-        # Grid
-        grid = grids.get(r["grid_code"])
-        if not r["grid_code"]:
-            err(number, "grid_code", _("This field may not be blank."))
-        elif grid is None:
-            err(number, "grid_code", _("Unknown grid code."))
-        elif not scope.manages_path(grid.path):
-            err(number, "grid_code", _("You may not change this grid's roster."))
-        elif not grid.is_active:
-            err(number, "grid_code", _("This grid was merged or retired."))
-        # Role and entry fields
-        role = roles.get(r["role"].strip().lower(), "")
-        if not role:
-            err(number, "role", _("Unknown roster role."))
-        ft_text = r["full_time"].strip().lower()
-        full_time = role == RosterRole.FULL_TIME_WORKER
-        if ft_text in _TRUE:
-            full_time = True
-        elif ft_text and ft_text in _FALSE:
-            full_time = False
-        elif ft_text:
-            err(number, "full_time", _("Write 1 for full-time or 0 for part-time."))
-        if role == RosterRole.FULL_TIME_WORKER and not full_time:
-            err(number, "full_time", _("A full-time grid worker's entry is full-time."))
-        if role == RosterRole.PART_TIME_WORKER and full_time:
-            err(number, "full_time", _("A part-time grid worker's entry is not full-time."))
-        start = _parse_date(r["start"]) if r["start"] else today
-        if start is None:
-            err(number, "start", _("Enter a date as YYYY-MM-DD."))
-        end = _parse_date(r["end"]) if r["end"] else None
-        if r["end"] and end is None:
-            err(number, "end", _("Enter a date as YYYY-MM-DD."))
-        elif end is not None and end > today:
-            err(number, "end", _("An entry cannot be ended in the future."))
-        # Worker
-        worker: Worker | None = None
-        new_worker: NewWorker | None = None
-        changes: dict[str, Any] = {}
-        name = r["name"].strip()
-        phone, id_number = r["phone"].strip(), r["id_number"].strip()
-        gender = _GENDERS.get(r["gender"].strip().lower())
-        if gender is None:
-            err(number, "gender", _("Write male or female, or leave it empty."))
-        if r["worker_code"]:
-            pk = Worker.pk_from_code(r["worker_code"])
-            worker = by_pk.get(pk) if pk is not None else None
-            if worker is None:
-                err(number, "worker_code", _("Unknown worker code."))
-        elif id_number and not is_masked(id_number):
-            if e := id_number_errors(id_number):
-                err(number, "id_number", e[0])
-            else:
-                worker = by_id_number.get(normalize_id_number(id_number))
-                if worker is None:
-                    key = normalize_id_number(id_number)
-                    new_worker = new_workers.get(key)
-                    if new_worker is None:
-                        if not name:
-                            err(number, "name", _("This field may not be blank."))
-                        if e := phone_errors(phone):
-                            err(number, "phone", e[0])
-                        new_worker = NewWorker(
-                            row=number,
-                            data={
-                                "name": name,
-                                "gender": gender or "",
-                                "phone": normalize_phone(phone),
-                                "id_number": key,
-                            },
-                        )
-                        if len(plan.errors) == n_errors:
-                            new_workers[key] = new_worker
-                            plan.ops.append(
-                                Op(row=number, action="create_worker", new_worker=new_worker)
-                            )
+def _parse_cells(row: _Row) -> None:
+    """Dates, the full-time flag and the gender, as the file writes them."""
+    cells = row.cells
+    row.start = _parse_date(cells["start"]) if cells["start"] else timezone.localdate()
+    if row.start is None:
+        row.fail("start", _("Enter a date as YYYY-MM-DD."))
+    row.end = _parse_date(cells["end"]) if cells["end"] else None
+    if cells["end"] and row.end is None:
+        row.fail("end", _("Enter a date as YYYY-MM-DD."))
+    ft_text = cells["full_time"].strip().lower()
+    if ft_text in _TRUE:
+        row.full_time = True
+    elif ft_text and ft_text not in _FALSE:
+        row.fail("full_time", _("Write 1 for full-time or 0 for part-time."))
+    elif not ft_text:
+        # Unsaid: the role decides (only a full-time grid worker is full-time).
+        row.full_time = row.role == RosterRole.FULL_TIME_WORKER
+    gender = cells["gender"].strip()
+    # A gender the file spells otherwise goes to the action as written.
+    row.gender = _GENDERS.get(gender.lower(), gender)
+
+
+def _resolve_role(row: _Row, lookups: _Lookups) -> None:
+    """The role by value or label; an unknown one is the action's to refuse."""
+    text = row.cells["role"].strip()
+    row.role = lookups.roles.get(text.lower(), text)
+
+
+def _resolve_grid(row: _Row, lookups: _Lookups) -> None:
+    code = row.cells["grid_code"]
+    grid = lookups.grids.get(code)
+    if not code:
+        row.fail("grid_code", _("This field may not be blank."))
+    elif grid is None:
+        row.fail("grid_code", _("Unknown grid code."))
+    else:
+        try:
+            ensure_can_manage_area(lookups.actor, grid)
+        except ApplicationError as exc:
+            row.fail("grid_code", exc.message)
         else:
-            err(
-                number,
-                "id_number",
-                _("Give the worker code of an existing worker or the full ID number."),
-            )
-        if worker is not None:
-            # Empty or masked cells mean "unchanged"; a full value that differs is an update.
-            if name and name != worker.name:
-                changes["name"] = name
-            if gender and gender != worker.gender:
-                changes["gender"] = gender
-            if phone and not is_masked(phone) and normalize_phone(phone) != worker.phone:
-                if e := phone_errors(phone):
-                    err(number, "phone", e[0])
-                else:
-                    changes["phone"] = normalize_phone(phone)
-            if (
-                id_number
-                and not is_masked(id_number)
-                and normalize_id_number(id_number) != worker.id_number
-            ):
-                if e := id_number_errors(id_number):
-                    err(number, "id_number", e[0])
-                else:
-                    changes["id_number"] = normalize_id_number(id_number)
-            if changes and worker.pk not in updated_workers:
-                if not user_manages_worker(actor, worker):
-                    err(number, "worker_code", _("You may not change this worker's details."))
-                else:
-                    updated_workers.add(worker.pk)
-                    plan.ops.append(
-                        Op(
-                            row=number,
-                            action="update_worker",
-                            worker=worker,
-                            worker_changes=changes,
-                        )
-                    )
-            elif not worker.active:
-                err(number, "worker_code", _("This worker is inactive."))
-        if len(plan.errors) > n_errors:
-            continue
-        assert grid is not None and start is not None
-        who = worker.pk if worker else f"new:{new_worker.data['id_number'] if new_worker else ''}"
-        entry_key = (grid.pk, who, role)
-        if entry_key in seen_keys:
-            err(number, "role", _("This entry appears twice in the file."))
-            continue
-        seen_keys.add(entry_key)
-        op = Op(
-            row=number,
-            action="add",
-            grid=grid,
-            worker=worker,
-            new_worker=new_worker,
-            role=role,
-            full_time=full_time,
-            start=start,
-            end=end,
-            note=r["note"].strip()[:200],
+            row.grid = grid
+
+
+def _resolve_worker(row: _Row, lookups: _Lookups) -> None:
+    """By worker code, else by the full ID number, else a person to create."""
+    code, id_text = row.cells["worker_code"], row.cells["id_number"]
+    if code:
+        pk = Worker.pk_from_code(code)
+        row.worker = lookups.by_pk.get(pk) if pk is not None else None
+        if row.worker is None:
+            row.fail("worker_code", _("Unknown worker code."))
+        return
+    if not _full_id_number(id_text):
+        row.fail(
+            "id_number", _("Give the worker code of an existing worker or the full ID number.")
         )
-        existing = entries_by_worker.get(worker.pk, []) if worker else []
-        open_entry = next(
-            (e for e in existing if e.grid_id == grid.pk and e.role == role and e.end is None),
+        return
+    try:
+        key = identity.validate_id_number(id_text)
+    except DjangoValidationError as exc:  # no person can be found by a broken number
+        row.fail("id_number", exc.messages[0])
+        return
+    row.worker = lookups.by_id_number.get(key)
+    if row.worker is None:
+        row.new_key = key
+
+
+def _worker_changes(row: _Row, current: dict[int, dict[str, Any]]) -> None:
+    """Full values that differ from the worker's (as earlier rows leave them).
+
+    Empty or masked cells mean "unchanged"; the action validates the rest.
+    """
+    worker = row.worker
+    if worker is None:
+        return
+    values = current.setdefault(
+        worker.pk,
+        {
+            "name": worker.name,
+            "gender": worker.gender,
+            "phone": worker.phone,
+            "id_number": worker.id_number,
+        },
+    )
+    phone = row.cells["phone"].strip()
+    wanted = {
+        "name": row.cells["name"].strip(),
+        "gender": row.gender,
+        "phone": "" if is_masked(phone) else identity.normalize_phone(phone),
+        "id_number": _full_id_number(row.cells["id_number"]),
+    }
+    row.changes = {k: v for k, v in wanted.items() if v and v != values[k]}
+    values.update(row.changes)
+
+
+def _prepare(rows: list[tuple[int, dict[str, str]]], *, actor: AnyUser) -> ImportPlan:
+    """Run the preparing steps over every row; nothing is written."""
+    lookups = _load_lookups(rows, actor=actor)
+    plan = ImportPlan(lookups=lookups)
+    current: dict[int, dict[str, Any]] = {}
+    people: set[str] = set()
+    for number, cells in rows:
+        row = _Row(number=number, cells=cells)
+        _resolve_role(row, lookups)
+        _parse_cells(row)
+        _resolve_grid(row, lookups)
+        _resolve_worker(row, lookups)
+        if row.errors:
+            plan.row_errors.extend(row.errors)
+            continue
+        _worker_changes(row, current)
+        if row.new_key and row.new_key not in people:
+            people.add(row.new_key)
+            row.creates_person = True
+        plan.rows.append(row)
+    return plan
+
+
+# --- Running ---------------------------------------------------------------
+
+#: Action field names that are named differently in the file.
+_FIELD_COLUMNS = {"grid": "grid_code", "worker": "worker_code", "user": "worker_code"}
+#: The column an action error without field messages is about, by its code.
+_CODE_COLUMNS = {
+    "cannot_manage_area": "grid_code",
+    "cannot_manage_worker": "worker_code",
+    "worker_exists": "id_number",
+    "worker_inactive": "worker_code",
+    "worker_already_full_time": "full_time",
+    "roster_entry_exists": "role",
+    "roster_entry_ended": "end",
+}
+
+
+@dataclass
+class _Run:
+    actor: Actor
+    lookups: _Lookups
+    ops: list[Op] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    failed: set[int] = field(default_factory=set)  # row numbers
+    created: dict[str, Worker] = field(default_factory=dict)  # by ID number
+    ended: set[int] = field(default_factory=set)  # entry ids
+
+    def attempt(self, row: _Row, column: str, action: Callable[..., Any], **kwargs: Any) -> Any:
+        """Call an action; its refusal becomes the row's errors (and None)."""
+        try:
+            return action(**kwargs, actor=self.actor)
+        except ApplicationError as exc:
+            self.fail_with(row, exc, column)
+            return None
+
+    def fail_with(self, row: _Row, exc: ApplicationError, column: str) -> None:
+        fields = exc.extra.get("fields") or {}
+        for name, messages in fields.items():
+            self.fail(row, _FIELD_COLUMNS.get(name, name), messages[0])
+        if not fields:
+            self.fail(row, _CODE_COLUMNS.get(exc.code, column), exc.message)
+
+    def fail(self, row: _Row, column: str, message: Any) -> None:
+        self.failed.add(row.number)
+        self.errors.append(RowError(row.number, column, str(message)))
+
+    def worker_of(self, row: _Row) -> Worker | None:
+        return row.worker or self.created.get(row.new_key)
+
+    def op(self, row: _Row, action: str, worker: Worker, **kw: Any) -> None:
+        self.ops.append(
+            Op(
+                row=row.number,
+                action=action,
+                grid=row.grid,
+                worker=worker,
+                name=worker.name,
+                new_person=bool(row.new_key),
+                role=row.role,
+                **kw,
+            )
+        )
+
+    def open_entry(self, row: _Row, worker: Worker) -> RosterEntry | None:
+        """The worker's open entry in the row's grid and role, unless the file ended it."""
+        assert row.grid is not None
+        return next(
+            (
+                e
+                for e in self.lookups.entries.get(worker.pk, [])
+                if e.grid_id == row.grid.pk
+                and e.role == row.role
+                and e.end is None
+                and e.pk not in self.ended
+            ),
             None,
         )
-        if end is None:
-            if open_entry is not None:
-                op.action, op.entry = "unchanged", open_entry
-                op.full_time, op.start = open_entry.full_time, open_entry.start
-                if open_entry.full_time != full_time:
-                    err(
-                        number,
-                        "full_time",
-                        _("The open entry differs in full-time; end it and add a new one."),
-                    )
-                    continue
-            wanted.append(op)
-        else:
-            if open_entry is not None:
-                if end < open_entry.start:
-                    err(number, "end", _("The end cannot be before the start."))
-                    continue
-                op.action, op.entry, op.start = "end", open_entry, open_entry.start
-                op.full_time = open_entry.full_time
-                ending.add(open_entry.pk)
-            elif any(e.grid_id == grid.pk and e.role == role and e.end == end for e in existing):
-                op.action = "unchanged"
-            else:
-                err(number, "end", _("There is no open entry of this worker in this role to end."))
-                continue
-        plan.ops.append(op)
 
-    # One open full-time entry per worker: what stays open plus what the file adds.
-    full_time_open: dict[Any, int] = defaultdict(int)
-    for wid, entries in entries_by_worker.items():
-        for entry in entries:
-            if entry.full_time and entry.end is None and entry.pk not in ending:
-                full_time_open[wid] += 1
-    for op in wanted:
-        if op.action == "add" and op.full_time:
-            who_key: Any = op.worker.pk if op.worker else id(op.new_worker)
-            full_time_open[who_key] += 1
-            if full_time_open[who_key] > 1:
-                err(
-                    op.row,
-                    "full_time",
-                    _("This worker already holds an open full-time entry; end it first."),
-                )
-    if plan.errors:
-        bad_rows = {e.row for e in plan.errors}
-        plan.ops = [op for op in plan.ops if op.row not in bad_rows]
+
+def _save_person(row: _Row, run: _Run) -> None:
+    """Create the person the row names first, or apply the row's changes."""
+    if row.creates_person:
+        worker = run.attempt(
+            row,
+            "id_number",
+            actions.worker_create,
+            name=row.cells["name"],
+            gender=row.gender,
+            phone=row.cells["phone"],
+            id_number=row.new_key,
+        )
+        if worker is not None:
+            run.created[row.new_key] = worker
+            run.op(row, "create_worker", worker)
+    elif row.changes:
+        assert row.worker is not None
+        if run.attempt(row, "worker_code", actions.worker_update, worker=row.worker, **row.changes):
+            run.op(row, "update_worker", row.worker, worker_changes=row.changes)
+
+
+def _end_entry(row: _Row, run: _Run) -> None:
+    """A row with an end date ends the open entry (or finds it ended on that date)."""
+    worker = run.worker_of(row)
+    if worker is None or row.end is None:
+        return
+    entry = run.open_entry(row, worker)
+    if entry is None:
+        assert row.grid is not None
+        ended = next(
+            (
+                e
+                for e in run.lookups.entries.get(worker.pk, [])
+                if e.grid_id == row.grid.pk and e.role == row.role and e.end == row.end
+            ),
+            None,
+        )
+        if ended is None:
+            run.fail(row, "end", _("There is no open entry of this worker in this role to end."))
+        else:
+            run.op(
+                row,
+                "unchanged",
+                worker,
+                full_time=ended.full_time,
+                start=ended.start,
+                end=ended.end,
+            )
+        return
+    if run.attempt(
+        row, "end", actions.roster_end, entry=entry, end=row.end, note=row.cells["note"]
+    ):
+        run.ended.add(entry.pk)
+        run.op(row, "end", worker, full_time=entry.full_time, start=entry.start, end=row.end)
+
+
+def _hold_entry(row: _Row, run: _Run) -> None:
+    """A row without an end date: an open entry stays as it is, else one is added."""
+    worker = run.worker_of(row)
+    if worker is None:
+        return
+    entry = run.open_entry(row, worker)
+    if entry is not None:
+        if entry.full_time != row.full_time:
+            run.fail(
+                row,
+                "full_time",
+                _("The open entry differs in full-time; end it and add a new one."),
+            )
+        else:
+            run.op(row, "unchanged", worker, full_time=entry.full_time, start=entry.start)
+        return
+    if run.attempt(
+        row,
+        "role",
+        actions.roster_add,
+        grid=row.grid,
+        worker=worker,
+        role=row.role,
+        full_time=row.full_time,
+        start=row.start,
+        note=row.cells["note"],
+    ):
+        run.op(row, "add", worker, full_time=row.full_time, start=row.start)
+
+
+def _execute(plan: ImportPlan, *, actor: Actor) -> None:
+    """Run every prepared row through the actions; call inside a transaction."""
+    assert plan.lookups is not None
+    run = _Run(actor=actor, lookups=plan.lookups)
+    for row in plan.rows:
+        _save_person(row, run)
+    for step, rows in (
+        (_end_entry, [r for r in plan.rows if r.end is not None]),
+        (_hold_entry, [r for r in plan.rows if r.end is None]),
+    ):
+        for row in rows:
+            if row.number not in run.failed:
+                step(row, run)
+    rank = {"create_worker": 0, "update_worker": 0}
+    plan.ops = sorted(
+        (op for op in run.ops if op.row not in run.failed),
+        key=lambda op: (op.row, rank.get(op.action, 1)),
+    )
+    plan.errors = plan.row_errors + run.errors
+
+
+def plan_import(rows: list[tuple[int, dict[str, str]]], *, actor: AnyUser) -> ImportPlan:
+    """Check every row and work out the changes, writing nothing.
+
+    The rows run through the real actions inside a transaction that is then
+    rolled back, so the preview reports exactly what the apply would do or
+    refuse, row by row. (Sequences do not roll back: ids drawn here are
+    skipped, so worker codes of later imports may jump; codes are keys, not
+    counts.)
+    """
+    plan = _prepare(rows, actor=actor)
+    with transaction.atomic():
+        _execute(plan, actor=actor)
+        transaction.set_rollback(True)
+    # The people created in the preview were rolled back: no code to show.
+    for op in plan.ops:
+        if op.new_person:
+            op.worker = None
     return plan
 
 
@@ -626,49 +786,20 @@ class _Rollback(Exception):
 
 
 def apply_import(plan: ImportPlan, *, actor: Actor) -> ImportPlan:
-    """Carry out a valid plan through the actions, in one transaction.
+    """Carry out a previewed plan through the actions, all or nothing.
 
-    An action that refuses a row (a race since the plan) becomes a row error
-    and rolls everything back.
+    A plan with errors is not run. An action that refuses a row now (a race
+    since the preview) becomes a row error and rolls everything back.
     """
     if plan.errors:
         return plan
-    order = {"create_worker": 0, "update_worker": 1, "end": 2, "add": 3, "unchanged": 4}
     try:
         with transaction.atomic():
-            for op in sorted(plan.ops, key=lambda o: (order[o.action], o.row)):
-                try:
-                    _apply_op(op, actor=actor)
-                except ApplicationError as exc:
-                    fields = exc.extra.get("fields") or {}
-                    column = next(iter(fields), "")
-                    plan.errors.append(RowError(op.row, column, exc.message))
+            _execute(plan, actor=actor)
             if plan.errors:
                 raise _Rollback
     except _Rollback:
-        pass
+        for op in plan.ops:
+            if op.new_person:
+                op.worker = None
     return plan
-
-
-def _apply_op(op: Op, *, actor: Actor) -> None:
-    if op.action == "create_worker":
-        assert op.new_worker is not None
-        op.new_worker.worker = actions.worker_create(**op.new_worker.data, actor=actor)
-    elif op.action == "update_worker":
-        assert op.worker is not None
-        actions.worker_update(worker=op.worker, actor=actor, **op.worker_changes)
-    elif op.action == "end":
-        assert op.entry is not None and op.end is not None
-        actions.roster_end(entry=op.entry, end=op.end, actor=actor, note=op.note)
-    elif op.action == "add":
-        worker = op.worker or (op.new_worker.worker if op.new_worker else None)
-        assert op.grid is not None and worker is not None and op.start is not None
-        actions.roster_add(
-            grid=op.grid,
-            worker=worker,
-            role=op.role,
-            full_time=op.full_time,
-            start=op.start,
-            note=op.note,
-            actor=actor,
-        )

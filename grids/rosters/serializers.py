@@ -11,6 +11,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from core import dates
 from core.logging import mask_id_number, mask_phone
 from core.models import AuditEntry
 from governance.models import Area
@@ -114,12 +115,12 @@ class RosterAddSerializer(serializers.Serializer[Any]):
     worker = serializers.IntegerField()
     role = serializers.ChoiceField(choices=RosterRole.choices)
     full_time = serializers.BooleanField(default=False)
-    start = serializers.DateField()
+    start = dates.DateField()
     note = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
 class RosterEndSerializer(serializers.Serializer[Any]):
-    end = serializers.DateField()
+    end = dates.DateField()
     note = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
@@ -211,7 +212,7 @@ class VisitSerializer(serializers.ModelSerializer[Visit]):
 class VisitCreateSerializer(serializers.Serializer[Any]):
     grid = serializers.IntegerField()
     worker = serializers.IntegerField(required=False)
-    visited_at = serializers.DateTimeField()
+    visited_at = dates.DateTimeField()  # years 1900–2999: no overflow
     kind = serializers.ChoiceField(choices=VisitKind.choices)
     household = serializers.CharField(required=False, allow_blank=True, max_length=60)
     address = serializers.CharField(required=False, allow_blank=True, max_length=200)

@@ -1,6 +1,6 @@
 from django import template
 
-from services.labels import EVENT_LABELS, TONES
+from services.labels import TONES
 
 register = template.Library()
 
@@ -9,11 +9,6 @@ register = template.Library()
 def tone(state: str) -> str:
     """Bootstrap colour of a ticket state's badge."""
     return TONES.get(state, "secondary")
-
-
-@register.filter
-def event_label(verb: str) -> str:
-    return str(EVENT_LABELS.get(verb, verb))
 
 
 @register.filter

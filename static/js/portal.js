@@ -21,6 +21,15 @@
     }
   });
 
+  // A <select data-autosubmit> (the language switch) sends its form on change.
+  // Here rather than in an onchange attribute: the Content-Security-Policy
+  // allows no inline handlers (docs/decisions/0027).
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (!select.matches || !select.matches("select[data-autosubmit]") || !select.form) return;
+    select.form.submit();
+  });
+
   // "Use my location": fill the hidden lat/lng and ask which grid that is.
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("#use-location");

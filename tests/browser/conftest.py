@@ -143,6 +143,16 @@ def open_as(request: Any, browser: Any, world: Any) -> Iterator[Callable[..., An
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        # A Content-Security-Policy refusal (an inline script or handler left
+        # in a template) is only a console message: count it as an error.
+        page.on(
+            "console",
+            lambda msg: (
+                errors.append(msg.text)
+                if msg.type == "error" and "Content Security Policy" in msg.text
+                else None
+            ),
+        )
         page.js_errors = errors
         page.goto("/accounts/login/")
         page.fill("#id_username", user.username)

@@ -10,6 +10,7 @@ import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from services import actions
 from services.models import Clock, Dispatch, Ticket
@@ -17,6 +18,10 @@ from tests.browser.conftest import DESKTOP, PHONE, assert_usable, jpeg, shot
 from tests.factories import UserFactory, grant
 
 pytestmark = pytest.mark.browser
+# Waits use locators and expect(), not page.wait_for_function(): its polling
+# evals the predicate in the page, which the Content-Security-Policy refuses
+# (no 'unsafe-eval', docs/decisions/0027).
+expect.set_options(timeout=15_000)  # as long as the pages' own default
 
 
 def _whistled(world, **kw):
@@ -81,8 +86,8 @@ def test_grid_worker_logs_a_case_on_a_phone_with_location_and_photo(open_as, wor
     assert ticket.grid_id == world.grid_a1.pk and ticket.urgency == "urgent"
     assert page.inner_text("[data-testid=ticket-number]") == ticket.number
     # The photo is served to the reporter, through the scoped view.
+    expect(page.locator("img.case-photo").first).to_have_js_property("complete", True)
     img = page.locator("img.case-photo").first.element_handle()
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img)
     assert page.evaluate("img => img.naturalWidth", img) == 64
     assert page.locator("[data-testid=timeline] [data-verb=report]").count() == 1
     assert_usable(page, PHONE["width"])
@@ -108,7 +113,7 @@ def test_a_missing_grid_and_text_is_explained_on_the_form(open_as, world):
     assert Ticket.objects.count() == 0
     # Location refused (no permission here): the page says what to do, in Chinese.
     page.click("#use-location")
-    page.wait_for_function("document.getElementById('locate-result').textContent.length > 0")
+    expect(page.locator("#locate-result")).not_to_be_empty()
     assert "网格" in page.inner_text("#locate-result")
 
 
@@ -192,15 +197,15 @@ def test_roster_admin_browses_the_tree_fixes_a_roster_and_imports(open_as, world
     assert "张网格" in row and "139****1111" in row and "13900001111" not in page.content()
     # The same person found by search, added as a volunteer too.
     page.fill("#worker-search", "张网")
-    page.wait_for_function("document.querySelectorAll('#id_worker option').length > 1")
+    page.wait_for_selector("#id_worker option >> nth=1", state="attached")
     page.select_option("#id_role", "volunteer")
     page.uncheck("#id_full_time")
     page.click("form[data-testid=roster-add-form] [type=submit]")
-    page.wait_for_function("document.querySelectorAll('[data-testid=roster-rows] tr').length == 2")
+    expect(page.locator("[data-testid=roster-rows] tr")).to_have_count(2)
     # End the volunteer entry.
     page.locator("[data-testid=roster-rows] tr").nth(1).locator("summary").click()
     page.locator("[data-testid=roster-rows] tr").nth(1).locator("button[type=submit]").click()
-    page.wait_for_function("document.querySelectorAll('[data-testid=roster-rows] tr').length == 1")
+    expect(page.locator("[data-testid=roster-rows] tr")).to_have_count(1)
     assert page.locator("[data-testid=history] li").count() >= 3
     shot(page, "08-roster-grid-page")
     # Import: a file with an error is previewed with its row and column.
@@ -343,7 +348,7 @@ def test_keyboard_only_step_and_the_english_switch(open_as, world):
     page.keyboard.press("Enter")
     page.wait_for_selector("#step-dialog.show textarea[name=note]")
     # Focus moves into the dialog by itself once it is shown.
-    page.wait_for_function("document.activeElement && document.activeElement.name === 'note'")
+    expect(page.locator("#step-dialog textarea[name=note]")).to_be_focused()
     page.keyboard.type("键盘录入的进展")
     page.keyboard.press("Tab")  # photos
     page.keyboard.press("Tab")  # cancel
@@ -353,7 +358,7 @@ def test_keyboard_only_step_and_the_english_switch(open_as, world):
     # Language: Simplified Chinese by default, English on request.
     assert "办理队列" in page.inner_text("nav")
     page.select_option("#language-select", "en")
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     assert "Queue" in page.inner_text("nav")
     shot(page, "16-case-page-english")
 

@@ -36,6 +36,22 @@ def start(**env):
         ({"DEBUG": "true", "CELERY_BROKER_URL": "amqp://guest@x//"}, "CELERY_BROKER_URL"),
         ({"DEBUG": "true", "DB_CONN_MAX_AGE": "forever"}, "DB_CONN_MAX_AGE"),
         ({"DEBUG": "true", "LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+        ({"DEBUG": "true", "SMS_GATEWAY_URL": "sms.example.cn/send"}, "SMS_GATEWAY_URL"),
+        (
+            {"DEBUG": "true", "SMS_GATEWAY_URL": "https://sms.example.cn/send"},
+            "SMS_ACCESS_KEY_ID",
+        ),
+        (
+            {
+                "DEBUG": "true",
+                "SMS_GATEWAY_URL": "https://sms.example.cn/send",
+                "SMS_ACCESS_KEY_ID": "id",
+                "SMS_ACCESS_KEY_SECRET": "secret",
+                "SMS_SIGN_NAME": "网格治理",
+            },
+            "SMS_TEMPLATE_CODE",
+        ),
+        ({"DEBUG": "true", "SMS_BACKEND": "http"}, "SMS_BACKEND"),
     ],
 )
 def test_a_wrong_value_fails_at_start_naming_the_variable(env, variable):
@@ -46,6 +62,18 @@ def test_a_wrong_value_fails_at_start_naming_the_variable(env, variable):
 
 def test_the_embedded_default_needs_no_variables_in_debug():
     result = start(DEBUG="true")
+    assert result.returncode == 0, result.stderr[-800:]
+
+
+def test_a_complete_sms_gateway_setting_starts():
+    result = start(
+        DEBUG="true",
+        SMS_GATEWAY_URL="https://sms.example.cn/send",
+        SMS_ACCESS_KEY_ID="id",
+        SMS_ACCESS_KEY_SECRET="secret",
+        SMS_SIGN_NAME="网格治理",
+        SMS_TEMPLATE_CODE="SMS_0024",
+    )
     assert result.returncode == 0, result.stderr[-800:]
 
 

@@ -105,16 +105,21 @@ def test_move_rejects_a_parent_of_the_wrong_level(city):
 
 
 def test_move_calls_the_path_hook_so_higher_apps_can_follow(city):
-    from governance import hooks
+    from core import hooks
+    from governance.hooks import PATH_MOVED
 
     seen = []
-    receiver = hooks.on_path_moved(lambda old, new: seen.append((old, new)))
+
+    def receiver(*, actor, old_path, new_path):
+        seen.append((actor, old_path, new_path))
+
+    hooks.connect(PATH_MOVED, receiver)
     try:
         old_path = city.grid_a2.path
         moved = actions.area_move(area=city.grid_a2, new_parent=city.community_b, actor=None)
     finally:
-        hooks._path_moved.remove(receiver)
-    assert seen == [(old_path, moved.path)]
+        hooks.disconnect(PATH_MOVED, receiver)
+    assert seen == [(None, old_path, moved.path)]
 
 
 def test_merge_moves_grids_posts_and_stations_and_deletes_nothing(city, personas):
@@ -124,15 +129,19 @@ def test_merge_moves_grids_posts_and_stations_and_deletes_nothing(city, personas
     areas_before = Area.objects.count()
     grid_b_old_code = city.grid_b1.code
     merged_hook = []
-    from governance import hooks
+    from core import hooks
+    from governance.hooks import AREA_MERGED
 
-    receiver = hooks.on_area_merged(lambda s, t: merged_hook.append((s.pk, t.pk)))
+    def receiver(*, actor, source, target):
+        merged_hook.append((source.pk, target.pk))
+
+    hooks.connect(AREA_MERGED, receiver)
     try:
         target = actions.area_merge(
             source=city.community_b, target=city.community_a, actor=None, note="撤并"
         )
     finally:
-        hooks._area_merged.remove(receiver)
+        hooks.disconnect(AREA_MERGED, receiver)
 
     source = Area.objects.get(pk=city.community_b.pk)
     assert Area.objects.count() == areas_before  # nothing deleted

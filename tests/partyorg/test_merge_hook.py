@@ -22,3 +22,14 @@ def test_merging_a_street_moves_its_working_committee(city, party):
     governance_actions.area_merge(source=city.street_b, target=city.street_a, actor=None)
     assert PartyOrg.objects.get(pk=party.wc_b.pk).area_id == city.street_a.pk
     assert PartyOrg.objects.get(pk=party.wc_a.pk).area_id == city.street_a.pk
+
+
+def test_what_the_hook_moves_is_audited_as_the_person_who_merged(city, party, personas):
+    """The merge's actor reaches the receiver (core.hooks): its audit rows
+    name the roster administrator, not the system."""
+    merger = personas.roster_admin
+    governance_actions.area_merge(source=city.community_a, target=city.community_b, actor=merger)
+    org_entry = history(PartyOrg.objects.get(pk=party.committee_a.pk)).first()
+    member_entry = history(PartyMember.objects.get(pk=party.member_a.pk)).first()
+    assert (org_entry.verb, org_entry.actor) == ("moved_by_merge", merger)
+    assert (member_entry.verb, member_entry.actor) == ("moved_by_merge", merger)

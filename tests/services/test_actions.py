@@ -8,7 +8,7 @@ from django.db import DatabaseError, transaction
 
 from core.errors import AccessDenied, Conflict, InvalidTransition, NotFound, ValidationFailed
 from services import actions
-from services.models import Attachment, Dispatch, Ticket, TicketEvent
+from services.models import Attachment, Clock, Dispatch, Ticket, TicketEvent
 from tests.services.conftest import jpeg_bytes
 
 
@@ -206,25 +206,36 @@ def test_unsatisfied_callback_reopens_to_the_department(whistled, personas):
     dispatch = _claimed(whistled, personas, dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC))
     actions.ticket_reply(dispatch=dispatch, actor=personas.department_officer, result="已处理")
     actions.ticket_close(ticket=whistled, actor=personas.street_officer_a)
-    with pytest.raises(ValidationFailed):
-        actions.ticket_callback(
-            ticket=whistled,
-            actor=personas.street_officer_a,
-            resolution="resolved",
-            satisfaction="satisfied",
-            reopen=True,
+    with pytest.raises(ValidationFailed):  # a resident reached says what was solved
+        actions.ticket_reopen(
+            ticket=whistled, actor=personas.street_officer_a, resolution="", note="不满意"
         )
-    actions.ticket_callback(
+    callback = actions.ticket_reopen(
         ticket=whistled,
         actor=personas.street_officer_a,
         resolution="unresolved",
-        satisfaction="unsatisfied",
-        reopen=True,
+        note="井盖仍然松动",
     )
     whistled.refresh_from_db()
     dispatch.refresh_from_db()
     assert (whistled.state, dispatch.state) == ("in_progress", "claimed")
+    assert (callback.satisfaction, callback.reopened) == ("unsatisfied", True)
     assert TicketEvent.objects.filter(ticket=whistled).last().verb == "reopen"
+    # a fresh handling deadline, shown on the dispatch, from the running clock
+    handle = Clock.objects.get(dispatch=dispatch, kind="handle", state="running")
+    assert dispatch.handle_due_at == handle.due_at
+    assert not Clock.objects.filter(ticket=whistled, kind="callback", state="running").exists()
+
+
+def test_reopen_without_a_department_goes_back_to_the_grid(report, personas):
+    ticket = report()
+    actions.ticket_self_handle(ticket=ticket, actor=personas.grid_worker_a)
+    actions.ticket_self_close(ticket=ticket, actor=personas.grid_worker_a, result="已清理")
+    actions.ticket_reopen(
+        ticket=ticket, actor=personas.street_officer_a, resolution="partly", note="还有垃圾"
+    )
+    ticket.refresh_from_db()
+    assert (ticket.state, ticket.closed_at) == ("self_handling", None)
 
 
 def test_unreached_requester_callback_has_no_rating(whistled, personas):

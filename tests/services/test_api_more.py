@@ -40,7 +40,7 @@ def test_it_denies_an_extension_and_leaves_state_and_due_time_alone(whistled, pe
             format="json",
         )
     )
-    assert "review_extension" not in body["allowed_actions"]  # not the department's to decide
+    assert "approve_extension" not in body["allowed_actions"]  # not the department's to decide
     request = ExtensionRequest.objects.get(dispatch=dispatch)
 
     api.force_login(personas.street_officer_a)

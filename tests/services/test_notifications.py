@@ -64,7 +64,7 @@ def _sms(recipient="13812345678"):
 
 
 def test_deliveries_are_sent_once(settings, tmp_path, db):
-    settings.SMS_BACKEND = "file"
+    settings.SMS_GATEWAY_URL = "file://"
     settings.VAR_DIR = tmp_path
     delivery = _sms()
     assert notify.deliver_one(delivery.pk) == "sent"
@@ -75,8 +75,7 @@ def test_deliveries_are_sent_once(settings, tmp_path, db):
 
 
 def test_failures_back_off_and_the_sweep_retries(settings, db):
-    settings.SMS_BACKEND = "http"
-    settings.SMS_HTTP_URL = "http://127.0.0.1:9/"  # discard port: nothing listens
+    settings.SMS_GATEWAY_URL = "http://127.0.0.1:9/"  # discard port: nothing listens
     settings.WEBHOOK_TIMEOUT = 0.5
     delivery = _sms()
     assert notify.deliver_one(delivery.pk) == "failed"
@@ -84,7 +83,7 @@ def test_failures_back_off_and_the_sweep_retries(settings, db):
     assert (delivery.state, delivery.attempts) == ("failed", 1)
     assert delivery.next_attempt_at > delivery.created_at
     assert notify.sweep() == {"sent": 0, "failed": 0, "skipped": 0}  # not due yet
-    settings.SMS_BACKEND = "console"
+    settings.SMS_GATEWAY_URL = "console://"
     with time_machine.travel(delivery.next_attempt_at + dt.timedelta(seconds=1)):
         assert notify.sweep()["sent"] == 1
     delivery.refresh_from_db()

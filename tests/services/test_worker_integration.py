@@ -440,13 +440,15 @@ def test_killing_the_worker_mid_sweep_loses_and_repeats_nothing(
             "user_id", "data__clock", "data__step"
         )
     )
-    # L1 to the head and (inbox only) the officer, L2 to the street officer
-    assert sum(overdue.values()) == 3 * n
+    # L1 to the head and (inbox only) the officer, L2 to the street officer,
+    # L3 to the city's leader: the district has none (decision 0024)
+    assert sum(overdue.values()) == 4 * n
     assert set(overdue.values()) == {1}
     assert {(u, s) for u, _c, s in overdue} == {
         (head.pk, 1),
         (urban["officer"].pk, 1),
         (personas.street_officer_a.pk, 2),
+        (personas.leader.pk, 3),
     }
     sent = Delivery.objects.filter(notification__verb="overdue")
     assert sent.count() == n

@@ -1,6 +1,6 @@
 """Issue an API key from the command line (the admin does the same).
 
-    manage.py apikey_issue "12345热线" --area 150302 --write
+    manage.py apikey_issue "12345热线" --area 150302000000 --write
     manage.py apikey_issue "城管系统" --department "区城市管理局" --expires-days 365
 
 Creates the client when it does not exist yet (with the given scope) and
