@@ -58,6 +58,15 @@ def loads(raw: bytes, *, encoding: str = "utf-8", strict: bool = True) -> Any:
     return data
 
 
+def _read_bounded(stream: IO[Any], parser_context: Mapping[str, Any] | None) -> tuple[bytes, str]:
+    """The body, read up to DATA_UPLOAD_MAX_MEMORY_SIZE (400 past it), and its encoding."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    raw = stream.read() if limit is None else stream.read(limit + 1)
+    if limit is not None and len(raw) > limit:
+        raise malformed(REQUEST_TOO_LARGE)
+    return raw, (parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET
+
+
 class JSONParser(parsers.JSONParser):
     """Every API view's JSON parser (DEFAULT_PARSER_CLASSES and explicit lists)."""
 
@@ -67,11 +76,7 @@ class JSONParser(parsers.JSONParser):
         media_type: str | None = None,
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        raw = stream.read() if limit is None else stream.read(limit + 1)
-        if limit is not None and len(raw) > limit:
-            raise malformed(REQUEST_TOO_LARGE)
-        encoding = (parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET
+        raw, encoding = _read_bounded(stream, parser_context)
         return loads(raw, encoding=encoding, strict=api_settings.STRICT_JSON)
 
 
@@ -85,9 +90,5 @@ class FormParser(parsers.FormParser):
         media_type: str | None = None,
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        raw = stream.read() if limit is None else stream.read(limit + 1)
-        if limit is not None and len(raw) > limit:
-            raise malformed(REQUEST_TOO_LARGE)
-        encoding = (parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET
+        raw, encoding = _read_bounded(stream, parser_context)
         return QueryDict(raw, encoding=encoding)
