@@ -44,6 +44,10 @@ _MOBILE_DIGITS = r"1[3-9][0-9]{9}"
 #: A mainland mobile number (numbering plan: 13x–19x, 11 digits), as stored;
 #: plain enough for a database ``__regex`` check constraint.
 MOBILE_PATTERN = rf"^{_MOBILE_DIGITS}$"
+#: A caller's number as intake takes it (12345, Open311, the case form): any
+#: digits, spaces, dashes and "+", up to 20 characters. Deliberately loose:
+#: refusing a caller's odd number would lose the case.
+REPORTER_PHONE_PATTERN = r"^[0-9+\- ]{0,20}$"
 _MOBILE = re.compile(rf"^(?:\+86|0086)?({_MOBILE_DIGITS})$", re.ASCII)
 # Landlines: trunk prefix 0, area code 10 (Beijing), 2x (the large cities)
 # or three digits from 3xx to 9xx (e.g. 0473 Wuhai), a 7- or 8-digit local

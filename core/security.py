@@ -30,7 +30,8 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-#: Paths that answer data to programs; every answer is ``no-store``.
+#: Paths that answer data to programs: every answer is machine-readable
+#: (never an HTML page, see core.views) and ``no-store``.
 API_PREFIXES = ("/api/", "/open311/")
 #: The API description and its viewer carry no personal data and may be cached.
 PUBLIC_API_PATHS = ("/api/schema/", "/api/docs/")

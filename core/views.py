@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from core.errors import AccessDenied, ApplicationError, MalformedRequest, from_suspicious
+from core.security import API_PREFIXES
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +67,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
         status = "degraded" if checks["broker"] != "ok" else "ok"
         code = 200
     return JsonResponse({"status": status, "checks": checks, "warnings": warnings}, status=code)
-
-
-#: Paths whose every answer is machine-readable, never an HTML page.
-API_PREFIXES = ("/api/", "/open311/")
 
 
 def _wants_json(request: HttpRequest) -> bool:

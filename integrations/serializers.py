@@ -5,11 +5,10 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.identity import REPORTER_PHONE_PATTERN
 from core.models import Delivery
 from integrations.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from services.models import Urgency
-
-_PHONE = r"^[0-9+\- ]{0,20}$"
 
 
 class HotlineIntakeSerializer(serializers.Serializer[Any]):
@@ -34,7 +33,9 @@ class HotlineIntakeSerializer(serializers.Serializer[Any]):
     reporter_name = serializers.CharField(
         max_length=60, required=False, allow_blank=True, default=""
     )
-    reporter_phone = serializers.RegexField(_PHONE, required=False, allow_blank=True, default="")
+    reporter_phone = serializers.RegexField(
+        REPORTER_PHONE_PATTERN, required=False, allow_blank=True, default=""
+    )
 
 
 class HotlineIntakeResultSerializer(serializers.Serializer[Any]):

@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from core.identity import REPORTER_PHONE_PATTERN
 from core.web import MultipleImageField
 from governance.models import Area, Department
 from services.models import (
@@ -73,7 +74,7 @@ class ReportForm(forms.Form):
     reporter_name = forms.CharField(label=_("Reporter's name"), max_length=60, required=False)
     reporter_phone = forms.RegexField(
         label=_("Reporter's phone"),
-        regex=r"^[0-9+\- ]{0,20}$",
+        regex=REPORTER_PHONE_PATTERN,
         max_length=20,
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core import dates
+from core.identity import REPORTER_PHONE_PATTERN
 from core.logging import mask_phone
 from governance.models import Area, Department
 from governance.serializers import AreaBriefSerializer
@@ -226,7 +227,7 @@ class TicketReportSerializer(serializers.Serializer[Any]):
         max_length=60, required=False, allow_blank=True, default=""
     )
     reporter_phone = serializers.RegexField(
-        r"^[0-9+\- ]{0,20}$", required=False, allow_blank=True, default=""
+        REPORTER_PHONE_PATTERN, required=False, allow_blank=True, default=""
     )
     photos = serializers.ListField(
         child=serializers.FileField(), required=False, default=list, max_length=9
